@@ -1,0 +1,103 @@
+"""Where evidence is thin: counts per quality statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from ..models import (
+    Action,
+    ActionStatus,
+    Citation,
+    DocumentEvidenceLink,
+    Entry,
+    EntryStatus,
+    EvidenceItemStatementLink,
+    QualityStatement,
+)
+from .framework import list_statements
+
+
+@dataclass
+class StatementCoverage:
+    """The evidence held for one quality statement."""
+
+    statement: QualityStatement
+    items: int = 0
+    items_without_documents: int = 0
+    documents: int = 0
+    entries: dict[EntryStatus, int] = field(default_factory=dict)
+    open_actions: int = 0
+    overdue_actions: int = 0
+    citation_problems: int = 0
+
+    @property
+    def approved(self) -> int:
+        """Approved entries."""
+        return self.entries.get(EntryStatus.APPROVED, 0)
+
+    @property
+    def total_entries(self) -> int:
+        """All entries."""
+        return sum(self.entries.values())
+
+    @property
+    def thin(self) -> list[str]:
+        """Plain reasons the evidence for this statement is thin (empty when it is not)."""
+        reasons = []
+        if not self.items:
+            reasons.append("no IR items")
+        elif self.items_without_documents:
+            reasons.append(f"{self.items_without_documents} IR item(s) with no documents")
+        if not self.approved:
+            reasons.append("no approved entry")
+        if self.citation_problems:
+            reasons.append(f"{self.citation_problems} citation problem(s)")
+        return reasons
+
+
+def coverage(session: Session, today: date) -> list[StatementCoverage]:
+    """Coverage for every quality statement, in framework order."""
+    rows = {qs.id: StatementCoverage(qs) for qs in list_statements(session)}
+    doc_counts = dict(
+        session.exec(
+            select(DocumentEvidenceLink.evidence_item_id, func.count()).group_by(
+                DocumentEvidenceLink.evidence_item_id
+            )
+        ).all()
+    )
+    for qs_id, item_id in session.exec(
+        select(EvidenceItemStatementLink.quality_statement_id, EvidenceItemStatementLink.evidence_item_id)
+    ):
+        row = rows[qs_id]
+        row.items += 1
+        if not doc_counts.get(item_id):
+            row.items_without_documents += 1
+    for qs_id, count in session.exec(
+        select(EvidenceItemStatementLink.quality_statement_id, func.count(func.distinct(DocumentEvidenceLink.document_id)))
+        .join(DocumentEvidenceLink, col(DocumentEvidenceLink.evidence_item_id) == col(EvidenceItemStatementLink.evidence_item_id))
+        .group_by(EvidenceItemStatementLink.quality_statement_id)
+    ):
+        rows[qs_id].documents = count
+    for qs_id, status, count in session.exec(
+        select(Entry.quality_statement_id, Entry.status, func.count()).group_by(
+            Entry.quality_statement_id, Entry.status
+        )
+    ):
+        rows[qs_id].entries[EntryStatus(status)] = count
+    for action in session.exec(select(Action).where(Action.status != ActionStatus.COMPLETE)):
+        row = rows[action.quality_statement_id]
+        row.open_actions += 1
+        if action.is_overdue(today):
+            row.overdue_actions += 1
+    for qs_id, count in session.exec(
+        select(Entry.quality_statement_id, func.count())
+        .join(Citation)
+        .where(col(Citation.problem).is_not(None))
+        .group_by(Entry.quality_statement_id)
+    ):
+        rows[qs_id].citation_problems = count
+    return list(rows.values())

@@ -1,0 +1,149 @@
+"""The improvement plan: actions, their progress updates, create, edit, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..auth import actor, requires
+from ..db import get_session
+from ..forms.assessment import ActionForm, ActionUpdateForm
+from ..forms.evidence import ConfirmForm
+from ..forms.fields import choices
+from ..models import ActionStatus
+from ..services import DomainError, actions, assessment, framework
+from ..services.audit import history
+from ..templating import today
+from ._helpers import arg, attach_error, page_number
+
+bp = Blueprint("actions", __name__, url_prefix="/actions")
+
+
+def _action_form(session: Any, **kwargs: Any) -> ActionForm:
+    form = ActionForm(**kwargs)
+    form.quality_statement_id.choices = choices(
+        (qs.id, f"{qs.code} {qs.title}") for qs in framework.list_statements(session)
+    )
+    refs = assessment.ref_codes(session)
+    form.entry_id.choices = choices(
+        [(0, "None")]
+        + [(e.id, f"{refs[e.id]} {e.quality_statement.code}: {e.title}") for e in assessment.ordered_entries(session)]
+    )
+    return form
+
+
+def _input(form: ActionForm) -> actions.ActionInput:
+    return actions.ActionInput(
+        title=form.title.data or "", detail=form.detail.data or "",
+        quality_statement_id=form.quality_statement_id.data or 0,
+        entry_id=form.entry_id.data or None, owner=form.owner.data or "",
+        due_date=form.due_date.data, status=ActionStatus(form.status.data),
+    )
+
+
+@bp.route("/")
+@requires("view")
+def index() -> Any:
+    """The improvement plan with filters."""
+    session = get_session()
+    status = arg("status")
+    filters = actions.ActionFilters(
+        statement=arg("statement"),
+        status=ActionStatus(status) if status in {s.value for s in ActionStatus} else None,
+        owner=arg("owner"),
+        overdue=arg("overdue") == "yes",
+    )
+    return render_template(
+        "actions/index.html",
+        page=actions.list_actions(session, filters, today(), page_number()),
+        filters=filters,
+        statements=framework.list_statements(session),
+        owners=actions.owners(session),
+        statuses=list(ActionStatus),
+    )
+
+
+@bp.route("/<int:action_id>")
+@requires("view")
+def show(action_id: int) -> Any:
+    """One action with its progress updates."""
+    session = get_session()
+    return _render_show(session, actions.get_action(session, action_id), ActionUpdateForm(data={"on": today()}))
+
+
+def _render_show(session: Any, action: Any, form: ActionUpdateForm) -> Any:
+    return render_template("actions/show.html", action=action, form=form,
+                           history=history(session, "Action", action.id)), 400 if form.errors else 200
+
+
+@bp.route("/<int:action_id>/updates", methods=["POST"])
+@requires("edit")
+def add_update(action_id: int) -> Any:
+    """Record a dated progress update, optionally changing the status."""
+    session = get_session()
+    action = actions.get_action(session, action_id)
+    form = ActionUpdateForm()
+    if not form.validate_on_submit():
+        return _render_show(session, action, form)
+    status = ActionStatus(form.status.data) if form.status.data else None
+    actions.add_update(session, action, form.on.data, form.note.data or "", status, actor())
+    session.commit()
+    flash("Update added.", "success")
+    return redirect(url_for(".show", action_id=action.id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("edit")
+def new() -> Any:
+    """Add an action to the improvement plan."""
+    session = get_session()
+    defaults: dict[str, Any] = {}
+    if request.method == "GET" and arg("statement"):
+        defaults["quality_statement_id"] = framework.get_statement(session, arg("statement")).id
+        defaults["entry_id"] = request.args.get("entry", 0, type=int)
+    form = _action_form(session, data=defaults)
+    if form.validate_on_submit():
+        try:
+            action = actions.create_action(session, _input(form), actor())
+            session.commit()
+            flash("Action added.", "success")
+            return redirect(url_for(".show", action_id=action.id))
+        except DomainError as error:
+            session.rollback()
+            attach_error(form, error)
+    return render_template("actions/form.html", form=form, action=None)
+
+
+@bp.route("/<int:action_id>/edit", methods=["GET", "POST"])
+@requires("edit")
+def edit(action_id: int) -> Any:
+    """Edit an action."""
+    session = get_session()
+    action = actions.get_action(session, action_id)
+    form = _action_form(session, obj=action, data={"entry_id": action.entry_id or 0, "status": action.status.value})
+    if form.validate_on_submit():
+        try:
+            actions.update_action(session, action, _input(form), actor())
+            session.commit()
+            flash("Action saved.", "success")
+            return redirect(url_for(".show", action_id=action.id))
+        except DomainError as error:
+            session.rollback()
+            attach_error(form, error)
+    return render_template("actions/form.html", form=form, action=action)
+
+
+@bp.route("/<int:action_id>/delete", methods=["GET", "POST"])
+@requires("edit")
+def delete(action_id: int) -> Any:
+    """Confirm, then delete an action."""
+    session = get_session()
+    action = actions.get_action(session, action_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        actions.delete_action(session, action, actor())
+        session.commit()
+        flash("Action deleted.", "success")
+        return redirect(url_for(".index"))
+    return render_template("actions/delete.html", form=form, action=action)
