@@ -32,6 +32,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         exports_dir=tmp_path / "exports",
         index_dir=tmp_path / "index",
         csrf_enabled=False,
+        # Fast hashing keeps per-test user set-up cheap; production uses scrypt.
+        password_hash_method="pbkdf2:sha256:1000",
         database_url=os.environ.get("TEST_DATABASE_URL", ""),
     )
     values.update(overrides)
@@ -73,7 +75,8 @@ class Browser:
 
     def _check(self, response: Any, status: int) -> Any:
         assert response.status_code == status, (
-            f"expected {status}, got {response.status_code}: {response.get_data(as_text=True)[:2000]}"
+            f"expected {status}, got {response.status_code}: "
+            f"{response.get_data(as_text=True)[:2000]}"
         )
         if response.mimetype == "text/html" and response.status_code != 302:
             check_page(response.get_data(as_text=True))

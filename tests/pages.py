@@ -56,14 +56,14 @@ class _Collector(HTMLParser):
 
 
 def check_page(html: str) -> None:
-    """Assert one h1, a title starting with it, labelled inputs, unique ids, working summary links."""
+    """Assert one h1, a title starting with it, labelled inputs, unique ids and summary links."""
     page = _Collector()
     page.feed(html)
     assert len(page.h1_texts) == 1, f"expected one h1, found {len(page.h1_texts)}"
     h1 = " ".join(page.h1_texts[0].split())
     title = " ".join(page.title.split())
     if title.startswith("Error: "):
-        title = title[len("Error: "):]
+        title = title[len("Error: ") :]
     assert title.startswith(h1), f"title {title!r} does not start with h1 {h1!r}"
     duplicates = [i for i, n in Counter(page.ids).items() if n > 1]
     assert not duplicates, f"duplicate ids: {duplicates}"

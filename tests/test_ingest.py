@@ -1,5 +1,6 @@
 """Upload checks and text extraction, on real files made at run time (nothing is mocked)."""
 
+import random
 import shutil
 import time
 import zipfile
@@ -581,3 +582,53 @@ def test_damaged_zip_is_refused(tmp_path):
 def test_copy_of_good_docx_passes_archive_check(tmp_path):
     path = shutil.copy(make_docx(tmp_path), tmp_path / "copy.docx")
     assert check_upload(path, "copy.docx", Limits(max_zip_uncompressed=1024 * 1024)) == "docx"
+
+
+def test_long_file_name_is_shortened_but_keeps_its_extension(tmp_path):
+    path = tmp_path / "upload"
+    path.write_bytes(b"MZ" + bytes(100))
+    message = refused(path, "a" * 300 + ".pdf")
+    name = message.split(" is not a real PDF")[0]
+    assert len(name) == 120
+    assert name.endswith("….pdf")
+
+
+def test_opendocument_file_is_refused_with_advice(tmp_path):
+    path = tmp_path / "upload"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<office:document-content/>")
+    assert refused(path, "minutes.odt") == (
+        "minutes.odt is an OpenDocument file (.odt, .ods or .odp). "
+        "Save it as a .docx, .xlsx or .pptx file and upload it again."
+    )
+
+
+def test_empty_sheets_are_not_named(tmp_path):
+    path = samplefiles.write_xlsx(tmp_path / "s.xlsx", {"Blank": [], "Data": [["value"]]})
+    assert run(path).text == "Data\nvalue"
+
+
+def test_limits_must_be_positive():
+    with pytest.raises(ValueError):
+        Limits(timeout_s=0)
+
+
+def test_mangled_office_files_give_a_kind_or_a_message(tmp_path):
+    sources = [
+        make_docx(tmp_path, "src.docx").read_bytes(),
+        samplefiles.write_xlsx(tmp_path / "src.xlsx", {"S": [["a", 1]]}).read_bytes(),
+    ]
+    rng = random.Random(20261124)
+    path = tmp_path / "mangled.docx"
+    for attempt in range(300):
+        data = bytearray(sources[attempt % 2])
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if attempt % 3 == 0:
+            del data[rng.randrange(len(data)) :]
+        path.write_bytes(bytes(data))
+        try:
+            check_upload(path, path.name, LIMITS)
+        except IngestError as error:
+            assert error.message.startswith("mangled.docx ")

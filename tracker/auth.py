@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from .db import get_session
 from .models import User
-from .services.accounts import can
+from .services.accounts import can, configure_hashing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     """Set up sessions for logged-in users and CSRF protection on every form."""
     login_manager.init_app(app)
     csrf.init_app(app)
+    configure_hashing(app.config["SETTINGS"].password_hash_method)
 
 
 def actor() -> User:

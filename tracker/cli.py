@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import db
 from .models import Role
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the tables and the CQC framework (safe to run again)."""
     db.create_all(current_app)
@@ -28,9 +30,16 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds IR items.")
-@click.option("--logins-file", type=click.Path(dir_okay=False), default=None,
-              help="Also write the demo logins to this file.")
+@with_appcontext
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing when the database already holds IR items."
+)
+@click.option(
+    "--logins-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the demo logins to this file.",
+)
 def seed_demo(if_empty: bool, logins_file: str | None) -> None:
     """Load the fictional demo council: IR items, real documents, entries, actions, users."""
     from . import demo
@@ -42,7 +51,7 @@ def seed_demo(if_empty: bool, logins_file: str | None) -> None:
             click.echo("The database already holds data; demo not loaded.")
             return
         logins = demo.load(session, current_app)
-    lines = [f"  {role:<10} {email:<32} {password}" for role, email, password in logins]
+    lines = [f"  {x.role:<10} {x.email:<32} {x.password}" for x in logins]
     text = "Demo logins (role, email, password):\n" + "\n".join(lines)
     click.echo(text)
     if logins_file:
@@ -51,6 +60,7 @@ def seed_demo(if_empty: bool, logins_file: str | None) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
@@ -66,6 +76,7 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
 
 
 @click.command("check-citations")
+@with_appcontext
 def check_citations() -> None:
     """Re-check every citation; exit 1 when any problem remains."""
     with db.session_scope(current_app) as session:
@@ -73,7 +84,10 @@ def check_citations() -> None:
         problems = citations.problems(session)
         for c in problems:
             entry = c.entry
-            click.echo(f"{entry.quality_statement.code} “{entry.title}” ({c.column.replace('_', ' ')}): {c.message}")
+            click.echo(
+                f"{entry.quality_statement.code} “{entry.title}” "
+                f"({c.column.replace('_', ' ')}): {c.message}"
+            )
         click.echo(f"{len(problems)} citation problem(s).")
     if problems:
         sys.exit(1)

@@ -78,7 +78,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
         log.exception("Unhandled error on %s", request.path)
-        from flask import g
 
         session = g.pop("db_session", None)
         if session is not None:

@@ -160,7 +160,7 @@ class QualityStatement(SQLModel, table=True):
 
     @property
     def heading(self) -> str:
-        """The heading used in the self-assessment, e.g. '1A. Working with people: Assessing needs'."""
+        """The self-assessment heading, e.g. '1A. Working with people: Assessing needs'."""
         return f"{self.code}. {self.theme.title}: {self.title}"
 
 

@@ -33,6 +33,7 @@ class Settings:
     review_amber_days: int = 180
     review_red_days: int = 365
     csrf_enabled: bool = True
+    password_hash_method: str = "scrypt"
     session_cookie_secure: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

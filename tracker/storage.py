@@ -8,7 +8,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from flask import Flask
 
@@ -51,7 +51,7 @@ class EvidenceStore:
             raise ValueError("not a SHA-256 checksum")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def stage(self, stream: BinaryIO, max_bytes: int) -> Staged:
+    def stage(self, stream: IO[bytes], max_bytes: int) -> Staged:
         """Copy a stream to a temporary file while hashing it; stop at max_bytes."""
         self.ensure()
         digest = hashlib.sha256()

@@ -7,7 +7,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..models import ActionStatus
-from .fields import choices, DateInputField
+from .fields import DateInputField, choices
 
 TEXT_LIMIT = 20000
 
@@ -64,5 +64,6 @@ class ActionUpdateForm(FlaskForm):
         "What has happened", validators=[DataRequired("Enter what has happened"), Length(max=5000)]
     )
     status = SelectField(
-        "Status now", choices=choices([("", "No change")] + [(s.value, s.label) for s in ActionStatus])
+        "Status now",
+        choices=choices([("", "No change")] + [(s.value, s.label) for s in ActionStatus]),
     )

@@ -8,7 +8,7 @@ from wtforms import FileField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import EvidenceStatus
-from .fields import choices, CheckboxesField, DateInputField
+from .fields import CheckboxesField, DateInputField, choices
 
 STATUS_CHOICES = [(s.value, s.label) for s in EvidenceStatus]
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from wtforms import Field, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
-
 
 __all__ = ["CheckboxesField", "DateInputField", "SelectChoice", "choices"]
 
@@ -35,7 +34,7 @@ class DateInputField(Field):
 
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
         """Read '<name>-day', '<name>-month' and '<name>-year' from the form, or take data."""
-        self.process_errors = []
+        self.process_errors: list[Any] = []
         self.parse_error = None
         if formdata is not None and any(f"{self.name}-{p}" in formdata for p in self.parts):
             self.parts = {p: formdata.get(f"{self.name}-{p}", "").strip() for p in self.parts}

@@ -252,7 +252,6 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     sink = _Sink(int(request["max_text_chars"]), deadline)
     reader = _READERS[kind]
     pages: int | None = None
-    detail: str | None = None
     try:
         pages = reader(request["path"], sink, request)
     except _Full:
@@ -274,10 +273,10 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
 
     text = sink.text()
     if not text:
-        reason = REASON_NO_TEXT_LAYER if kind == "pdf" else REASON_NO_TEXT
-        return _result(Extraction("", "empty", reason, sink.truncated, pages))
-    reason = REASON_PARTIAL if sink.truncated else None
-    return _result(Extraction(text, "ok", reason, sink.truncated, pages), detail)
+        empty = REASON_NO_TEXT_LAYER if kind == "pdf" else REASON_NO_TEXT
+        return _result(Extraction("", "empty", empty, sink.truncated, pages))
+    partial = REASON_PARTIAL if sink.truncated else None
+    return _result(Extraction(text, "ok", partial, sink.truncated, pages))
 
 
 def _near_memory_limit(memory_mb: int) -> bool:
@@ -346,26 +345,22 @@ def _read_docx(path: str, sink: _Sink, request: dict[str, Any]) -> None:
     document = docx.Document(path)
     seen: set[str] = set()
 
-    def add_parts(which: str) -> None:
-        for section in document.sections:
-            if which == "header":
-                parts = (section.first_page_header, section.header, section.even_page_header)
-            else:
-                parts = (section.first_page_footer, section.footer, section.even_page_footer)
-            for part in parts:
-                # Reading a linked (absent) header would make python-docx create one.
-                if part.is_linked_to_previous:
-                    continue
-                text = _blocks_text(part.iter_inner_content())
-                # Sections often repeat the same header; once is enough for search.
-                if text and text not in seen:
-                    seen.add(text)
-                    sink.add(text)
+    def add_once(parts: Iterable[Any]) -> None:
+        for part in parts:
+            # Reading a linked (absent) header would make python-docx create one.
+            if part.is_linked_to_previous:
+                continue
+            text = _blocks_text(part.iter_inner_content())
+            # Sections often repeat the same header; once is enough for search.
+            if text and text not in seen:
+                seen.add(text)
+                sink.add(text)
 
-    add_parts("header")
+    sections = list(document.sections)
+    add_once(p for s in sections for p in (s.first_page_header, s.header, s.even_page_header))
     for block in document.iter_inner_content():
         sink.add(_blocks_text([block]))
-    add_parts("footer")
+    add_once(p for s in sections for p in (s.first_page_footer, s.footer, s.even_page_footer))
 
 
 def _blocks_text(blocks: Iterable[Any]) -> str:

@@ -8,7 +8,7 @@ import re
 import struct
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 MIB = 1024 * 1024
 
@@ -65,11 +65,10 @@ def display_name(filename: str) -> str:
         return "The selected file"
     if len(base) > _MAX_NAME_CHARS:
         # Keep the extension: the type checks read it from this name.
-        stem, dot, suffix = base.rpartition(".")
-        if not dot or len(suffix) > 10:
-            stem, suffix = base, ""
-        keep = _MAX_NAME_CHARS - 1 - len(suffix) - len(dot)
-        base = stem[:keep] + "…" + dot + suffix if dot and suffix else base[: _MAX_NAME_CHARS - 1] + "…"
+        suffix = PurePath(base).suffix
+        if len(suffix) > 10:
+            suffix = ""
+        base = base[: _MAX_NAME_CHARS - 1 - len(suffix)] + "…" + suffix
     return base
 
 

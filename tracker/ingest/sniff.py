@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -217,7 +218,8 @@ def _identify_zip(path: Path, head: bytes) -> _Content:
             if kind is None:
                 return _Content(None, "a zip file")
             main_type = _main_content_type(archive, kind)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError):
+    # RuntimeError covers encrypted members and unsupported compression methods.
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, RuntimeError, zlib.error):
         return _Content(None, "a damaged zip file", damaged)
 
     if main_type is None or main_type == _OOXML_MAIN_TYPES[kind]:

@@ -11,12 +11,21 @@ from . import Conflict, Invalid, NotFound
 from .audit import apply_changes, record, snapshot
 
 MIN_PASSWORD = 10
+# Scrypt by default; set once at start-up from settings (tests choose a fast method).
+_hash_method = {"method": "scrypt"}
+
+
+def configure_hashing(method: str) -> None:
+    """Choose the password hashing method for new hashes (existing hashes keep theirs)."""
+    _hash_method["method"] = method
+
 
 # Permissions are named for what they allow; views ask for a permission, never a role.
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "view": frozenset(Role),
     "edit": frozenset({Role.ASSURANCE}),
     "approve": frozenset({Role.DIRECTOR}),
+    "review": frozenset({Role.ASSURANCE, Role.DIRECTOR}),
     "export": frozenset({Role.DIRECTOR, Role.ASSURANCE}),
     "manage_users": frozenset({Role.ADMIN}),
     "audit": frozenset({Role.ADMIN, Role.ASSURANCE, Role.DIRECTOR}),
@@ -35,7 +44,7 @@ def normalise_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     """Hash a password for storage."""
-    return generate_password_hash(password)
+    return generate_password_hash(password, method=_hash_method["method"])
 
 
 def _check_password_rules(password: str) -> None:

@@ -171,7 +171,7 @@ def _refresh(
             if key in seen:
                 continue
             seen.add(key)
-            citation = Citation(
+            citation = Citation(  # type: ignore[call-arg]  # entry set below
                 column=column,
                 raw=f.raw[:200],
                 kind=f.kind,

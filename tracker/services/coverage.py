@@ -65,26 +65,36 @@ def coverage(session: Session, today: date) -> list[StatementCoverage]:
     doc_counts = dict(
         session.exec(
             select(DocumentEvidenceLink.evidence_item_id, func.count()).group_by(
-                DocumentEvidenceLink.evidence_item_id
+                col(DocumentEvidenceLink.evidence_item_id)
             )
         ).all()
     )
     for qs_id, item_id in session.exec(
-        select(EvidenceItemStatementLink.quality_statement_id, EvidenceItemStatementLink.evidence_item_id)
+        select(
+            EvidenceItemStatementLink.quality_statement_id,
+            EvidenceItemStatementLink.evidence_item_id,
+        )
     ):
         row = rows[qs_id]
         row.items += 1
         if not doc_counts.get(item_id):
             row.items_without_documents += 1
     for qs_id, count in session.exec(
-        select(EvidenceItemStatementLink.quality_statement_id, func.count(func.distinct(DocumentEvidenceLink.document_id)))
-        .join(DocumentEvidenceLink, col(DocumentEvidenceLink.evidence_item_id) == col(EvidenceItemStatementLink.evidence_item_id))
-        .group_by(EvidenceItemStatementLink.quality_statement_id)
+        select(
+            EvidenceItemStatementLink.quality_statement_id,
+            func.count(func.distinct(DocumentEvidenceLink.document_id)),
+        )
+        .join(
+            DocumentEvidenceLink,
+            col(DocumentEvidenceLink.evidence_item_id)
+            == col(EvidenceItemStatementLink.evidence_item_id),
+        )
+        .group_by(col(EvidenceItemStatementLink.quality_statement_id))
     ):
         rows[qs_id].documents = count
     for qs_id, status, count in session.exec(
         select(Entry.quality_statement_id, Entry.status, func.count()).group_by(
-            Entry.quality_statement_id, Entry.status
+            col(Entry.quality_statement_id), col(Entry.status)
         )
     ):
         rows[qs_id].entries[EntryStatus(status)] = count
@@ -97,7 +107,7 @@ def coverage(session: Session, today: date) -> list[StatementCoverage]:
         select(Entry.quality_statement_id, func.count())
         .join(Citation)
         .where(col(Citation.problem).is_not(None))
-        .group_by(Entry.quality_statement_id)
+        .group_by(col(Entry.quality_statement_id))
     ):
         rows[qs_id].citation_problems = count
     return list(rows.values())

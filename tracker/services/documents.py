@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
@@ -119,7 +119,7 @@ def list_documents(
     if filters.kind:
         latest = (
             select(DocumentVersion.document_id, func.max(DocumentVersion.number).label("n"))
-            .group_by(DocumentVersion.document_id)
+            .group_by(col(DocumentVersion.document_id))
             .subquery()
         )
         query = query.where(
@@ -146,7 +146,7 @@ def _items(session: Session, item_ids: Iterable[int]) -> list[EvidenceItem]:
 
 
 def _stage_and_check(
-    store: EvidenceStore, filename: str, stream: BinaryIO, limits: ingest.Limits
+    store: EvidenceStore, filename: str, stream: IO[bytes], limits: ingest.Limits
 ) -> tuple[Staged, str]:
     """Write the upload to a temporary file and check its type and shape; raise Invalid if bad."""
     try:
@@ -189,7 +189,7 @@ def _document_holding(session: Session, sha256: str) -> Document | None:
 def upload_documents(
     session: Session,
     store: EvidenceStore,
-    uploads: Iterable[tuple[str, BinaryIO]],
+    uploads: Iterable[tuple[str, IO[bytes]]],
     item_ids: Iterable[int],
     actor: User,
     limits: ingest.Limits,
@@ -223,7 +223,7 @@ def upload_documents(
         document = Document(title=title_from_filename(filename), created_by_id=actor.id)
         document.evidence_items = list(items)
         document.versions = [
-            DocumentVersion(
+            DocumentVersion(  # type: ignore[call-arg]  # keys set by the relationships
                 number=1, stored_file=stored, filename=filename, uploaded_by_id=actor.id
             )
         ]
@@ -242,7 +242,7 @@ def add_version(
     store: EvidenceStore,
     document: Document,
     raw_name: str,
-    stream: BinaryIO,
+    stream: IO[bytes],
     note: str,
     actor: User,
     limits: ingest.Limits,
@@ -259,7 +259,8 @@ def add_version(
     store.keep(staged)
     stored = _stored_file(session, staged, kind)
     number = (current.number if current else 0) + 1
-    version = DocumentVersion(
+    assert document.id is not None
+    version = DocumentVersion(  # type: ignore[call-arg]  # stored_file set by the relationship
         document_id=document.id,
         number=number,
         stored_file=stored,

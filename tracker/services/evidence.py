@@ -169,7 +169,7 @@ def document_counts(session: Session) -> dict[int, int]:
     """How many documents are filed under each item id."""
     rows = session.exec(
         select(DocumentEvidenceLink.evidence_item_id, func.count()).group_by(
-            DocumentEvidenceLink.evidence_item_id
+            col(DocumentEvidenceLink.evidence_item_id)
         )
     )
     return {item_id: count for item_id, count in rows if item_id is not None}

@@ -45,6 +45,7 @@ def seed_framework(session: Session) -> int:
                 select(QualityStatement).where(QualityStatement.code == qs["code"])
             ).first()
             if exists is None:
+                assert theme.id is not None
                 session.add(
                     QualityStatement(
                         code=qs["code"],
@@ -93,11 +94,13 @@ def statement_documents(session: Session, qs: QualityStatement) -> list[Document
         select(Document)
         .where(
             col(Document.id).in_(
-                select(DocumentEvidenceLink.document_id).join(
+                select(DocumentEvidenceLink.document_id)
+                .join(
                     EvidenceItemStatementLink,
                     col(EvidenceItemStatementLink.evidence_item_id)
                     == col(DocumentEvidenceLink.evidence_item_id),
-                ).where(EvidenceItemStatementLink.quality_statement_id == qs.id)
+                )
+                .where(EvidenceItemStatementLink.quality_statement_id == qs.id)
             )
         )
         .options(selectinload(Document.evidence_items))  # type: ignore[arg-type]
@@ -114,6 +117,9 @@ def update_statement(
     if changes:
         record(session, actor, "update", qs, changes, label=f"{qs.code} {qs.title}")
     return qs
+
+
+FOREWORD = "foreword"
 
 
 def get_text(session: Session, key: str) -> str:

@@ -28,17 +28,23 @@ def _action_form(session: Any, **kwargs: Any) -> ActionForm:
     refs = assessment.ref_codes(session)
     form.entry_id.choices = choices(
         [(0, "None")]
-        + [(e.id, f"{refs[e.id]} {e.quality_statement.code}: {e.title}") for e in assessment.ordered_entries(session)]
+        + [
+            (e.id or 0, f"{refs[e.id or 0]} {e.quality_statement.code}: {e.title}")
+            for e in assessment.ordered_entries(session)
+        ]
     )
     return form
 
 
 def _input(form: ActionForm) -> actions.ActionInput:
     return actions.ActionInput(
-        title=form.title.data or "", detail=form.detail.data or "",
+        title=form.title.data or "",
+        detail=form.detail.data or "",
         quality_statement_id=form.quality_statement_id.data or 0,
-        entry_id=form.entry_id.data or None, owner=form.owner.data or "",
-        due_date=form.due_date.data, status=ActionStatus(form.status.data),
+        entry_id=form.entry_id.data or None,
+        owner=form.owner.data or "",
+        due_date=form.due_date.data,
+        status=ActionStatus(form.status.data),
     )
 
 
@@ -69,12 +75,15 @@ def index() -> Any:
 def show(action_id: int) -> Any:
     """One action with its progress updates."""
     session = get_session()
-    return _render_show(session, actions.get_action(session, action_id), ActionUpdateForm(data={"on": today()}))
+    return _render_show(
+        session, actions.get_action(session, action_id), ActionUpdateForm(data={"on": today()})
+    )
 
 
 def _render_show(session: Any, action: Any, form: ActionUpdateForm) -> Any:
-    return render_template("actions/show.html", action=action, form=form,
-                           history=history(session, "Action", action.id)), 400 if form.errors else 200
+    return render_template(
+        "actions/show.html", action=action, form=form, history=history(session, "Action", action.id)
+    ), 400 if form.errors else 200
 
 
 @bp.route("/<int:action_id>/updates", methods=["POST"])
@@ -87,6 +96,7 @@ def add_update(action_id: int) -> Any:
     if not form.validate_on_submit():
         return _render_show(session, action, form)
     status = ActionStatus(form.status.data) if form.status.data else None
+    assert form.on.data is not None  # the field is required
     actions.add_update(session, action, form.on.data, form.note.data or "", status, actor())
     session.commit()
     flash("Update added.", "success")
@@ -121,7 +131,9 @@ def edit(action_id: int) -> Any:
     """Edit an action."""
     session = get_session()
     action = actions.get_action(session, action_id)
-    form = _action_form(session, obj=action, data={"entry_id": action.entry_id or 0, "status": action.status.value})
+    form = _action_form(
+        session, obj=action, data={"entry_id": action.entry_id or 0, "status": action.status.value}
+    )
     if form.validate_on_submit():
         try:
             actions.update_action(session, action, _input(form), actor())

@@ -33,8 +33,14 @@ def new_user() -> Any:
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(session, form.email.data or "", form.name.data or "",
-                                        Role(form.role.data), form.password.data or "", actor())
+            user = accounts.create_user(
+                session,
+                form.email.data or "",
+                form.name.data or "",
+                Role(form.role.data),
+                form.password.data or "",
+                actor(),
+            )
             session.commit()
             flash(f"{user.name} can now sign in as {user.role.label.lower()}.", "success")
             return redirect(url_for(".users"))
@@ -53,8 +59,14 @@ def edit_user(user_id: int) -> Any:
     form = EditUserForm(obj=user, data={"role": user.role.value})
     if form.validate_on_submit():
         try:
-            accounts.update_user(session, user, form.name.data or "", Role(form.role.data),
-                                 bool(form.active.data), actor())
+            accounts.update_user(
+                session,
+                user,
+                form.name.data or "",
+                Role(form.role.data),
+                bool(form.active.data),
+                actor(),
+            )
             if form.password.data:
                 accounts.set_password(session, user, form.password.data, actor())
             session.commit()

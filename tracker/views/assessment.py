@@ -16,14 +16,17 @@ from ..services.audit import history
 from ._helpers import attach_error
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
-FOREWORD = "foreword"
+FOREWORD = framework.FOREWORD
 
 
 def _input(form: EntryForm) -> assessment.EntryInput:
     return assessment.EntryInput(
-        title=form.title.data or "", what_we_know=form.what_we_know.data or "",
-        how_we_know=form.how_we_know.data or "", our_plans=form.our_plans.data or "",
-        owner=form.owner.data or "", last_reviewed=form.last_reviewed.data,
+        title=form.title.data or "",
+        what_we_know=form.what_we_know.data or "",
+        how_we_know=form.how_we_know.data or "",
+        our_plans=form.our_plans.data or "",
+        owner=form.owner.data or "",
+        last_reviewed=form.last_reviewed.data,
     )
 
 
@@ -96,20 +99,24 @@ def edit(entry_id: int) -> Any:
         except DomainError as error:
             session.rollback()
             attach_error(form, error)
-    return render_template("assessment/form.html", form=form, qs=entry.quality_statement, entry=entry)
+    return render_template(
+        "assessment/form.html", form=form, qs=entry.quality_statement, entry=entry
+    )
 
 
 def _flash_saved(entry: Any, was_approved: bool = False) -> None:
     message = "Entry saved."
     if was_approved and entry.status == EntryStatus.DRAFT:
-        message += " It was approved; because its words changed it is a draft again and needs approving."
+        message += (
+            " It was approved; because its words changed it is a draft again and needs approving."
+        )
     if entry.problems:
         message += f" It has {len(entry.problems)} citation problem(s) to fix."
     flash(message, "success")
 
 
 @bp.route("/entries/<int:entry_id>/status", methods=["POST"])
-@requires("view")
+@requires("review")
 def set_status(entry_id: int) -> Any:
     """Move an entry through review (the service checks who may)."""
     session = get_session()
@@ -130,7 +137,9 @@ def move(entry_id: int) -> Any:
     """Move an entry up or down; ref codes follow the order."""
     session = get_session()
     entry = assessment.get_entry(session, entry_id)
-    assessment.move_entry(session, entry, -1 if request.form.get("direction") == "up" else 1, actor())
+    assessment.move_entry(
+        session, entry, -1 if request.form.get("direction") == "up" else 1, actor()
+    )
     session.commit()
     return redirect(url_for(".index", _anchor=f"statement-{entry.quality_statement.code}"))
 

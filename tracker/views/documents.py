@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from .. import ingest
 from ..auth import actor, requires
@@ -53,8 +62,9 @@ def upload() -> Any:
     session = get_session()
     form = UploadForm()
     form.items.choices = _item_choices(session)
-    if request.method == "GET" and request.args.get("item", type=int):
-        chosen = evidence.get_item(session, request.args.get("item", type=int) or 0)
+    item_arg = request.args.get("item", "")
+    if request.method == "GET" and item_arg.isdigit():
+        chosen = evidence.get_item(session, int(item_arg))
         form.items.data = [chosen.id]
     if form.validate_on_submit():
         files = [f for f in request.files.getlist(form.files.name) if f and f.filename]
@@ -62,14 +72,22 @@ def upload() -> Any:
             form.files.errors = ["Select one or more files to upload"]
         else:
             outcomes = documents.upload_documents(
-                session, store_for(current_app), [(f.filename or "", f.stream) for f in files],
-                form.items.data or [], actor(), _limits(),
+                session,
+                store_for(current_app),
+                [(f.filename or "", f.stream) for f in files],
+                form.items.data or [],
+                actor(),
+                _limits(),
             )
             session.commit()
             status = 200 if any(o.status != "rejected" for o in outcomes) else 400
             return render_template("documents/uploaded.html", outcomes=outcomes), status
-    return render_template("documents/upload.html", form=form, limit_mb=settings().max_upload_mb,
-                           kinds=ingest.KIND_LABELS), 400 if form.errors else 200
+    return render_template(
+        "documents/upload.html",
+        form=form,
+        limit_mb=settings().max_upload_mb,
+        kinds=ingest.KIND_LABELS,
+    ), 400 if form.errors else 200
 
 
 @bp.route("/<int:document_id>")
@@ -78,8 +96,12 @@ def show(document_id: int) -> Any:
     """One document: metadata, where it is filed, every version."""
     session = get_session()
     document = documents.get_document(session, document_id)
-    return render_template("documents/show.html", document=document, kinds=ingest.KIND_LABELS,
-                           history=history(session, "Document", document_id))
+    return render_template(
+        "documents/show.html",
+        document=document,
+        kinds=ingest.KIND_LABELS,
+        history=history(session, "Document", document_id),
+    )
 
 
 @bp.route("/<int:document_id>/edit", methods=["GET", "POST"])
@@ -92,8 +114,10 @@ def edit(document_id: int) -> Any:
     form.items.choices = _item_choices(session)
     if form.validate_on_submit():
         data = documents.DocumentInput(
-            title=(form.title.data or "").strip(), description=(form.description.data or "").strip(),
-            document_date=form.document_date.data, review_by=form.review_by.data,
+            title=(form.title.data or "").strip(),
+            description=(form.description.data or "").strip(),
+            document_date=form.document_date.data,
+            review_by=form.review_by.data,
             owner=(form.owner.data or "").strip(),
         )
         try:
@@ -121,8 +145,14 @@ def new_version(document_id: int) -> Any:
         else:
             try:
                 version = documents.add_version(
-                    session, store_for(current_app), document, upload.filename, upload.stream,
-                    form.note.data or "", actor(), _limits(),
+                    session,
+                    store_for(current_app),
+                    document,
+                    upload.filename,
+                    upload.stream,
+                    form.note.data or "",
+                    actor(),
+                    _limits(),
                 )
                 session.commit()
                 flash(f"Version {version.number} uploaded. Earlier versions are kept.", "success")
@@ -130,8 +160,12 @@ def new_version(document_id: int) -> Any:
             except DomainError as error:
                 session.rollback()
                 form.file.errors = [error.message]
-    return render_template("documents/new_version.html", form=form, document=document,
-                           limit_mb=settings().max_upload_mb), 400 if form.errors else 200
+    return render_template(
+        "documents/new_version.html",
+        form=form,
+        document=document,
+        limit_mb=settings().max_upload_mb,
+    ), 400 if form.errors else 200
 
 
 @bp.route("/<int:document_id>/versions/<int:number>/download")

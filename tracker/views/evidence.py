@@ -22,7 +22,9 @@ bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 
 def _item_form(session: Any, **kwargs: Any) -> ItemForm:
     form = ItemForm(**kwargs)
-    form.statements.choices = choices((qs.id, f"{qs.code} {qs.title}") for qs in framework.list_statements(session))
+    form.statements.choices = choices(
+        (qs.id, f"{qs.code} {qs.title}") for qs in framework.list_statements(session)
+    )
     return form
 
 
@@ -98,8 +100,11 @@ def edit(number: int) -> Any:
     """Edit an IR item."""
     session = get_session()
     item = evidence.get_item(session, number)
-    form = _item_form(session, obj=item, data={"statements": [s.id for s in item.statements],
-                                                "status": item.status.value})
+    form = _item_form(
+        session,
+        obj=item,
+        data={"statements": [s.id for s in item.statements], "status": item.status.value},
+    )
     if form.validate_on_submit():
         try:
             evidence.update_item(session, item, _input(form), actor())
@@ -124,5 +129,6 @@ def delete(number: int) -> Any:
         session.commit()
         flash(f"IR {number} deleted. Its documents are still in the document list.", "success")
         return redirect(url_for(".index"))
-    return render_template("evidence/delete.html", form=form, item=item,
-                           entries=citing_entries(session, item))
+    return render_template(
+        "evidence/delete.html", form=form, item=item, entries=citing_entries(session, item)
+    )

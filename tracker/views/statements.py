@@ -24,7 +24,9 @@ def index() -> Any:
     """The nine quality statements by theme."""
     session = get_session()
     rows = {row.statement.code: row for row in coverage(session, today())}
-    return render_template("statements/index.html", themes=framework.list_themes(session), rows=rows)
+    return render_template(
+        "statements/index.html", themes=framework.list_themes(session), rows=rows
+    )
 
 
 @bp.route("/<code>")
@@ -51,7 +53,9 @@ def edit(code: str) -> Any:
     qs = framework.get_statement(session, code)
     form = StatementForm(obj=qs)
     if form.validate_on_submit():
-        framework.update_statement(session, qs, form.title.data or "", form.we_statement.data or "", actor())
+        framework.update_statement(
+            session, qs, form.title.data or "", form.we_statement.data or "", actor()
+        )
         session.commit()
         flash(f"{qs.code} saved.", "success")
         return redirect(url_for(".show", code=qs.code))
