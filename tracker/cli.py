@@ -53,10 +53,12 @@ def seed_demo(if_empty: bool, logins_file: str | None) -> None:
         logins = demo.load(session, current_app)
     lines = [f"  {x.role:<10} {x.email:<32} {x.password}" for x in logins]
     text = "Demo logins (role, email, password):\n" + "\n".join(lines)
-    click.echo(text)
     if logins_file:
         with open(logins_file, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
+        click.echo(f"Demo council loaded; logins written to {logins_file}.")
+    else:
+        click.echo(text)
 
 
 @click.command("create-user")

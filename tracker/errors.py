@@ -79,10 +79,10 @@ def init_app(app: Flask) -> None:
     def _unexpected(error: Exception) -> Any:
         log.exception("Unhandled error on %s", request.path)
 
-        session = g.pop("db_session", None)
+        # Roll back but keep the session open: the error page still reads the signed-in user.
+        session = g.get("db_session")
         if session is not None:
             session.rollback()
-            session.close()
         return _page(
             500,
             "Nothing was saved. Try again later; if it keeps happening, tell the assurance team.",

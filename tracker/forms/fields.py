@@ -8,6 +8,7 @@ from typing import Any
 
 from wtforms import Field, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 
 __all__ = ["CheckboxesField", "DateInputField", "SelectChoice", "choices"]
@@ -40,7 +41,7 @@ class DateInputField(Field):
             self.parts = {p: formdata.get(f"{self.name}-{p}", "").strip() for p in self.parts}
             self.data = self._parse()
             return
-        value = data if data is not None else self.default
+        value = data if data is not None and data is not unset_value else self.default
         value = value() if callable(value) else value
         self.data = value
         if isinstance(value, date):
