@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import db
+from . import commands, db
 from .models import Role
 from .services import DomainError, accounts, citations, framework
 
 
 def init_app(app: Flask) -> None:
-    """Register the commands."""
+    """Register the core commands and the COMMANDS of every module in tracker.commands."""
     for command in (init_db, seed_demo, create_user, check_citations):
         app.cli.add_command(command)
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", []):
+            app.cli.add_command(command)
 
 
 @click.command("init-db")

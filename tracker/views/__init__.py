@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every area's blueprint."""
-    from . import actions, admin, assessment, auth, dashboard, documents, evidence, statements
-
-    for module in (auth, dashboard, statements, evidence, documents, assessment, actions, admin):
-        app.register_blueprint(module.bp)
+    """Register the blueprint (`bp`) of every module in this package."""
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        blueprint = getattr(module, "bp", None)
+        if blueprint is not None:
+            app.register_blueprint(blueprint)

@@ -106,6 +106,21 @@ class CitationProblem(str, enum.Enum):
     MALFORMED = "malformed"
 
 
+class TextStatus(str, enum.Enum):
+    """Whether a stored file's text has been extracted for search."""
+
+    PENDING = "pending"
+    EXTRACTED = "extracted"
+    MISSING = "missing"
+
+    @property
+    def label(self) -> str:
+        """Words for the status."""
+        return {"pending": "Not yet read", "extracted": "Text read", "missing": "No text"}[
+            self.value
+        ]
+
+
 class Theme(SQLModel, table=True):
     """One of CQC's four assessment themes."""
 
@@ -204,6 +219,12 @@ class StoredFile(SQLModel, table=True):
     size: int
     kind: str = Field(max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
+    # Extracted text is kept so the search index can be rebuilt without re-reading files.
+    text: str = Field(default="", sa_type=Text)
+    text_status: TextStatus = Field(default=TextStatus.PENDING, sa_type=enum_type(TextStatus))
+    text_reason: str = Field(default="", max_length=300)
+    pages: int | None = None
+    extracted_at: datetime | None = None
 
 
 class Document(SQLModel, table=True):
@@ -415,3 +436,7 @@ class SiteText(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=40)
     value: str = Field(default="", sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# Tables for later areas live in their own modules; importing them here registers them.
+from . import exports, measures, readiness  # noqa: E402,F401

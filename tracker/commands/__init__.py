@@ -1,0 +1,1 @@
+"""Command modules by area: each defines COMMANDS, a list of click commands for `flask`."""

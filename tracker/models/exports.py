@@ -1,0 +1,1 @@
+"""Exports: generated self-assessment documents and IR submission packs."""

@@ -1,0 +1,1 @@
+"""Performance measures and their values per period."""

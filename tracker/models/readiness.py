@@ -1,0 +1,1 @@
+"""Readiness: self-scores, the assessment timeline and CQC evidence categories."""
