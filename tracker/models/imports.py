@@ -1,0 +1,1 @@
+"""Bulk imports of documents: background jobs and their progress."""
