@@ -40,6 +40,40 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+@pytest.fixture(scope="session")
+def _shared_database() -> Iterator[Any]:
+    """With TEST_DATABASE_URL, one engine on that database for cleaning between tests."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield None
+        return
+    from sqlmodel import SQLModel, create_engine
+
+    import tracker.models  # noqa: F401  (registers every table)
+
+    engine = create_engine(url)
+    SQLModel.metadata.drop_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_database(_shared_database: Any) -> Iterator[None]:
+    """Each test starts with empty tables: SQLite gets a new file, a shared server is emptied."""
+    yield
+    if _shared_database is None:
+        return
+    from sqlalchemy import inspect, text
+    from sqlmodel import SQLModel
+
+    existing = set(inspect(_shared_database).get_table_names())
+    names = [t.name for t in SQLModel.metadata.sorted_tables if t.name in existing]
+    if names:
+        quoted = ", ".join(f'"{name}"' for name in names)
+        with _shared_database.begin() as connection:
+            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)

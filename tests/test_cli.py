@@ -18,7 +18,8 @@ from tracker.models import (
     QualityStatement,
     User,
 )
-from tracker.services import accounts, citations
+from tracker.models.measures import Measure, MeasureValue
+from tracker.services import accounts, citations, measures
 from tracker.storage import store_for
 
 
@@ -46,6 +47,9 @@ def test_seed_demo_loads_the_council_once(app: Flask, tmp_path: Path) -> None:
     assert count(app, DocumentVersion) == 67
     assert count(app, Entry) == 41
     assert count(app, Action) == 32
+    # Both shared dashboards (30 and 25 rows) meet in 36 measures once old codes are mapped.
+    assert count(app, Measure) == 36
+    assert count(app, MeasureValue) == 110
     text = logins_file.read_text()
     for role in ("assurance", "staff", "director", "admin"):
         assert f"{role}@dunmere.example" in text
@@ -54,6 +58,11 @@ def test_seed_demo_loads_the_council_once(app: Flask, tmp_path: Path) -> None:
     with db.session_scope(app) as session:
         for version in session.exec(select(DocumentVersion)):
             assert store.path_for(version.stored_file.sha256).is_file()
+        direct_payments = measures.find_measure(session, "ASCOF 3D")
+        assert direct_payments is not None
+        summary = measures.summarise(direct_payments)
+        assert [v.period for v in summary.values][0] == "2021/22"  # old 1C pt 2a
+        assert summary.statement_codes == ["1A", "2A"]
         statuses = {e.status for e in session.exec(select(Entry))}
         assert statuses == set(EntryStatus)
         # The printed passwords really sign in.
@@ -76,6 +85,25 @@ def test_check_citations_reports_the_demo_problems(app: Flask) -> None:
     assert "2 citation problem(s)." in result.output
     with db.session_scope(app) as session:
         assert len(citations.problems(session)) == 2
+
+
+def test_import_measures_dry_run_then_import_then_bad_file(app: Flask, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    path = str(Path(__file__).parent / "fixtures" / "dashboard-2024-11.csv")
+    dry = runner.invoke(args=["import-measures", path, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Would add 25 measure(s)" in dry.output
+    assert count(app, Measure) == 0
+    assert runner.invoke(args=["import-measures", path]).exit_code == 0
+    assert count(app, Measure) == 25
+    again = runner.invoke(args=["import-measures", path])
+    assert "25 unchanged" in again.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(Path(path).read_text("utf-8").replace("Reduce,", "Later,", 1), "utf-8")
+    result = runner.invoke(args=["import-measures", str(bad)])
+    assert result.exit_code != 0
+    assert "Line 14, column layer" in result.output
+    assert count(app, Measure) == 25
 
 
 def test_create_user(app: Flask) -> None:

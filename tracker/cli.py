@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import commands, db
+from . import commands, db, migrate
 from .models import Role
 from .services import DomainError, accounts, citations, framework
 
@@ -28,8 +28,11 @@ def init_app(app: Flask) -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the tables and the CQC framework (safe to run again)."""
-    db.create_all(current_app)
+    """Apply the schema migrations and add the CQC framework (safe to run again)."""
+    try:
+        migrate.upgrade(db.engine_for(current_app))
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
     with db.session_scope(current_app) as session:
         added = framework.seed_framework(session)
     click.echo(f"Database ready; {added} quality statement(s) added.")
@@ -50,7 +53,6 @@ def seed_demo(if_empty: bool, logins_file: str | None) -> None:
     """Load the fictional demo council: IR items, real documents, entries, actions, users."""
     from . import demo
 
-    db.create_all(current_app)
     with db.session_scope(current_app) as session:
         framework.seed_framework(session)
         if if_empty and demo.has_data(session):

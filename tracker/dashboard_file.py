@@ -16,13 +16,13 @@ import io
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 from tracker import judgements
 from tracker.judgements import Aim, Counts, Judgement, Tolerance, Unit
@@ -827,3 +827,118 @@ def _ascof_codes() -> dict[str, tuple[str, str, str]]:
         _code_key(row["old_code"]): (row["new_code"], row["basis"], row["old_code"])
         for row in csv.DictReader(io.StringIO(text))
     }
+
+
+# --- uploads kept between preview and import -------------------------------------------------
+
+_TOKEN = re.compile(r"^[0-9a-f]{64}$")
+
+
+def stash_upload(folder: Path, data: bytes, filename: str) -> str:
+    """Keep an uploaded file under ``folder`` by its SHA-256 and return that as a token.
+
+    The import step reads the file back by token, so the confirming request never re-sends
+    (and cannot alter) what was previewed.
+    """
+    import hashlib
+
+    token = hashlib.sha256(data).hexdigest()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / token
+    if not path.exists():
+        partial = folder / f"{token}.part"
+        partial.write_bytes(data)
+        partial.replace(path)
+    (folder / f"{token}.name").write_text(os.path.basename(filename)[:200], "utf-8")
+    return token
+
+
+def read_stash(folder: Path, token: str) -> tuple[bytes, str] | None:
+    """The bytes and file name kept under ``token``, or None if unknown or malformed."""
+    if not _TOKEN.match(token or ""):
+        return None
+    path = folder / token
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    name_file = folder / f"{token}.name"
+    name = name_file.read_text("utf-8") if name_file.exists() else "dashboard"
+    return data, name
+
+
+def dashboard_xlsx(summaries: Iterable[Any]) -> bytes:
+    """The committee dashboard as an XLSX workbook: one row per measure with both judgements.
+
+    ``summaries`` are ``services.measures.MeasureSummary`` objects, in dashboard order.
+    """
+    import openpyxl
+    from openpyxl.styles import Alignment, Font
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Dashboard"
+    header = [
+        "Layer",
+        "Plan outcome",
+        "Code",
+        "Measure",
+        "Aim",
+        "Period",
+        "Value",
+        "Numerator",
+        "Denominator",
+        "Benchmark",
+        "Benchmark label",
+        "Rating",
+        "Rating explanation",
+        "Previous period",
+        "Previous value",
+        "Progress",
+        "Progress explanation",
+        "Note",
+        "Quality statements",
+    ]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for s in summaries:
+        m, latest, previous = s.measure, s.latest, s.previous
+        band = latest.band if latest is not None else None
+        benchmark: Any = latest.benchmark if latest is not None else None
+        if band is not None:
+            benchmark = f"{band[0]:g}-{band[1]:g}"
+        sheet.append(
+            [
+                m.layer.label,
+                m.plan_outcome,
+                m.code,
+                m.title,
+                m.aim.value,
+                latest.period if latest else "",
+                latest.value if latest else None,
+                latest.numerator if latest else None,
+                latest.denominator if latest else None,
+                benchmark,
+                latest.benchmark_label if latest else "",
+                s.rating.label,
+                s.rating.explanation,
+                previous.period if previous else "",
+                previous.value if previous else None,
+                s.progress.label,
+                s.progress.explanation,
+                s.note,
+                ", ".join(s.statement_codes),
+            ]
+        )
+    widths = {"B": 40, "D": 50, "M": 60, "Q": 60, "R": 40}
+    for column, width in widths.items():
+        sheet.column_dimensions[column].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

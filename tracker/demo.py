@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
@@ -21,8 +21,18 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from . import ingest, samplefiles
+from .dashboard_file import ParsedDashboard, parse_dashboard
 from .models import ActionStatus, EntryStatus, EvidenceItem, EvidenceStatus, Role, User
-from .services import accounts, actions, assessment, documents, evidence, framework
+from .services import (
+    accounts,
+    actions,
+    assessment,
+    documents,
+    evidence,
+    framework,
+    measures,
+    readiness,
+)
 from .storage import store_for
 
 #: One demo login per role: (role, name, email local part).
@@ -252,5 +262,73 @@ def load(session: Session, app: Flask, today: date | None = None) -> list[Login]
     _documents(session, app, data, item_ids, today, author)
     entry_ids = _entries(session, data, today, users)
     _actions(session, data, entry_ids, today, author)
+    _measures(session, author)
+    readiness.seed_demo_readiness(session, author, today)
     session.flush()
     return logins
+
+
+#: The two published dashboards the demo council carries, oldest first.
+DASHBOARDS = ("dashboard-2022-11.csv", "dashboard-2024-11.csv")
+
+#: Renames beyond the ASCOF code mapping, so a measure's two dashboards meet as one measure.
+#: Old 1C part 2a became 3D part 2a; the 2024 dashboard calls it plain 3D. The two local
+#: visit counts dropped "(including website visits)" from their names.
+_DEMO_RENAMES = {
+    ("ASCOF 3D pt 2a", "Adults aged 18+ receiving direct payments"): ("ASCOF 3D", None),
+    ("Local", "Heritage visits (including website visits)"): (None, "Heritage visits"),
+    ("Local", "Library visits (including website visits)"): (None, "Library visits"),
+}
+
+#: Quality statements a measure informs, by words in its title (first match wins).
+_STATEMENT_LINKS = (
+    ("find information", ("1B",)),
+    ("social contact", ("1B", "2B")),
+    ("sequels", ("1A", "1B")),
+    ("awaiting a care assessment", ("1A",)),
+    ("annual review", ("1A",)),
+    ("learning disability", ("1C", "2A")),
+    ("self-directed support", ("1A", "2A")),
+    ("direct payments", ("1A", "2A")),
+    ("reablement", ("3A", "2A")),
+    ("hospital discharge", ("3A",)),
+    ("permanent admissions", ("2A",)),
+    ("safe", ("3B",)),
+    ("safeguarding", ("3B",)),
+    ("volunteering", ("2B",)),
+    ("library", ("2B",)),
+    ("loans", ("2B",)),
+    ("heritage", ("2B",)),
+    ("creative learning", ("2B",)),
+    ("adult learning", ("1B",)),
+)
+
+
+def _dashboard(name: str, old_codes: bool) -> ParsedDashboard:
+    data = resources.files("tracker").joinpath(f"data/dashboards/{name}").read_bytes()
+    parsed = parse_dashboard(data, name)
+    if not old_codes:
+        return parsed
+    rows = []
+    for row in measures.map_old_codes(parsed.rows):
+        code, title = _DEMO_RENAMES.get((row.measure_code, row.description), (None, None))
+        rows.append(
+            replace(
+                row, measure_code=code or row.measure_code, description=title or row.description
+            )
+        )
+    return ParsedDashboard(parsed.filename, parsed.format, rows, parsed.errors, parsed.warnings)
+
+
+def _measures(session: Session, author: User) -> None:
+    """Import both shared dashboards as periods of the same measures, then link statements."""
+    for name in DASHBOARDS:
+        measures.import_dashboard(
+            session, _dashboard(name, old_codes=name < "dashboard-2023"), author
+        )
+    for summary in measures.measure_summaries(session):
+        title = summary.measure.title.lower()
+        for words, codes in _STATEMENT_LINKS:
+            if words in title:
+                measures.link_statements(session, summary.measure, codes, author)
+                break

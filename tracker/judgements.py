@@ -522,3 +522,19 @@ def _format_difference(value: Decimal, unit: Unit) -> str:
 
 def _format_band(low: Decimal, high: Decimal, unit: Unit) -> str:
     return f"{_number(low)}–{_format_value(high, unit)}"
+
+
+def format_figure(value: Number | None, unit: Unit | str, empty: str = "No data") -> str:
+    """Return a figure as a dashboard shows it, e.g. "87.2%", "1,221", "13.3 per 100,000"."""
+    figure = _to_decimal(value)
+    if figure is None:
+        return empty
+    if figure == figure.to_integral_value():
+        figure = figure.quantize(Decimal(1))  # 90.0 stored as a float reads as 90
+    return _format_value(figure, Unit(unit))
+
+
+def format_band(low: Number, high: Number, unit: Unit | str) -> str:
+    """Return a target band as a dashboard shows it, e.g. "55–60%"."""
+    lo, hi = _check_band((low, high))
+    return _format_band(_trim(lo), _trim(hi), Unit(unit))

@@ -56,9 +56,12 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that are unsafe for the chosen environment."""
-        if self.is_production and self.secret_key in ("", DEFAULT_SECRET):
+        if self.is_production and (
+            self.secret_key in ("", DEFAULT_SECRET) or len(self.secret_key) < 32
+        ):
             raise SettingsError(
-                "TRACKER_SECRET_KEY must be set to a long random value in production."
+                "TRACKER_SECRET_KEY must be set to a random value of 32 characters or more "
+                "in production."
             )
 
     def with_overrides(self, **changes: Any) -> Settings:

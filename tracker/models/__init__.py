@@ -383,6 +383,15 @@ class ActionUpdate(SQLModel, table=True):
     author: Optional["User"] = Relationship()
 
 
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in, kept for a short while so that password guessing can be slowed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    address: str = Field(default="", max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class User(SQLModel, table=True):
     """Someone who logs in."""
 

@@ -32,6 +32,12 @@ class Invalid(DomainError):
     status_code = 400
 
 
+class TooManyAttempts(DomainError):
+    """Too many recent failures: the request is refused for a while."""
+
+    status_code = 429
+
+
 class Forbidden(DomainError):
     """The acting user may not do this."""
 

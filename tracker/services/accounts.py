@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import Role, User, utcnow
-from . import Conflict, Invalid, NotFound
+from ..models import LoginFailure, Role, User, utcnow
+from . import Conflict, Invalid, NotFound, TooManyAttempts
 from .audit import apply_changes, record, snapshot
 
 MIN_PASSWORD = 10
+# Failed sign-ins allowed per email, and per network address, within the window.
+LOGIN_LIMIT_PER_EMAIL = 5
+LOGIN_LIMIT_PER_ADDRESS = 20
+LOGIN_WINDOW = timedelta(minutes=15)
 # Scrypt by default; set once at start-up from settings (tests choose a fast method).
 _hash_method = {"method": "scrypt"}
 
@@ -77,6 +84,39 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password):
         return None
     user.last_login_at = utcnow()
+    return user
+
+
+def _recent_failures(session: Session, column: Any, value: str) -> int:
+    since = utcnow() - LOGIN_WINDOW
+    query = (
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(column == value, col(LoginFailure.at) >= since)
+    )
+    return int(session.exec(query).one())
+
+
+def sign_in(session: Session, email: str, password: str, address: str = "") -> User | None:
+    """Authenticate, refusing for a while after repeated failures for an email or address."""
+    email = normalise_email(email)
+    too_many = _recent_failures(session, col(LoginFailure.email), email) >= LOGIN_LIMIT_PER_EMAIL
+    if address and not too_many:
+        by_address = _recent_failures(session, col(LoginFailure.address), address)
+        too_many = by_address >= LOGIN_LIMIT_PER_ADDRESS
+    if too_many:
+        minutes = int(LOGIN_WINDOW.total_seconds() // 60)
+        raise TooManyAttempts(
+            f"Too many failed attempts to sign in. Wait {minutes} minutes and try again, "
+            "or ask an administrator to reset your password.",
+            field="email",
+        )
+    user = authenticate(session, email, password)
+    if user is None:
+        session.add(LoginFailure(email=email[:254], address=address[:64]))
+        session.flush()
+        return None
+    session.exec(delete(LoginFailure).where(col(LoginFailure.email) == email))  # type: ignore[call-overload]
     return user
 
 

@@ -218,12 +218,11 @@ def problems(session: Session) -> list[Citation]:
 
 def citing_entries(session: Session, item: EvidenceItem) -> list[Entry]:
     """Entries that cite an IR item, in document order."""
+    citing = select(Citation.entry_id).where(Citation.evidence_item_id == item.id)
     query = (
         select(Entry)
-        .join(Citation)
         .join(QualityStatement, col(QualityStatement.id) == col(Entry.quality_statement_id))
-        .where(Citation.evidence_item_id == item.id)
+        .where(col(Entry.id).in_(citing))
         .order_by(col(QualityStatement.position), col(Entry.position))
-        .distinct()
     )
     return list(session.exec(query))

@@ -15,9 +15,11 @@ from ..models import (
     DocumentEvidenceLink,
     Entry,
     EntryStatus,
+    EvidenceItem,
     EvidenceItemStatementLink,
     QualityStatement,
 )
+from ..models.readiness import DocumentCategoryLink, EntryCategoryLink, EvidenceCategory
 from .framework import list_statements
 
 
@@ -111,3 +113,86 @@ def coverage(session: Session, today: date) -> list[StatementCoverage]:
     ):
         rows[qs_id].citation_problems = count
     return list(rows.values())
+
+
+@dataclass
+class ItemRow:
+    """One IR item in the statements x items matrix: its documents and the statements it serves."""
+
+    item: EvidenceItem
+    documents: int
+    statement_ids: set[int]
+
+
+def item_matrix(session: Session) -> list[ItemRow]:
+    """Every IR item with its document count and linked statements, by item number."""
+    doc_counts = dict(
+        session.exec(
+            select(DocumentEvidenceLink.evidence_item_id, func.count()).group_by(
+                col(DocumentEvidenceLink.evidence_item_id)
+            )
+        ).all()
+    )
+    links: dict[int, set[int]] = {}
+    for item_id, qs_id in session.exec(
+        select(
+            EvidenceItemStatementLink.evidence_item_id,
+            EvidenceItemStatementLink.quality_statement_id,
+        )
+    ):
+        links.setdefault(item_id or 0, set()).add(qs_id or 0)
+    items = session.exec(select(EvidenceItem).order_by(col(EvidenceItem.number)))
+    return [
+        ItemRow(item, doc_counts.get(item.id, 0), links.get(item.id or 0, set())) for item in items
+    ]
+
+
+@dataclass
+class CategoryCount:
+    """Entries and documents tagged with one evidence category for one statement."""
+
+    entries: int = 0
+    documents: int = 0
+
+    @property
+    def total(self) -> int:
+        """Entries and documents together."""
+        return self.entries + self.documents
+
+
+def category_matrix(session: Session) -> dict[int, dict[EvidenceCategory, CategoryCount]]:
+    """Per statement id and evidence category, how many entries and documents are tagged.
+
+    A document counts for a statement through the IR items it is filed under.
+    """
+    matrix: dict[int, dict[EvidenceCategory, CategoryCount]] = {
+        qs.id or 0: {c: CategoryCount() for c in EvidenceCategory}
+        for qs in list_statements(session)
+    }
+    for qs_id, category, count in session.exec(
+        select(Entry.quality_statement_id, EntryCategoryLink.category, func.count())
+        .join(EntryCategoryLink, col(EntryCategoryLink.entry_id) == col(Entry.id))
+        .group_by(col(Entry.quality_statement_id), col(EntryCategoryLink.category))
+    ):
+        matrix[qs_id][EvidenceCategory(category)].entries = count
+    for link_qs_id, category, count in session.exec(
+        select(
+            EvidenceItemStatementLink.quality_statement_id,
+            DocumentCategoryLink.category,
+            func.count(func.distinct(DocumentCategoryLink.document_id)),
+        )
+        .join(
+            DocumentEvidenceLink,
+            col(DocumentEvidenceLink.document_id) == col(DocumentCategoryLink.document_id),
+        )
+        .join(
+            EvidenceItemStatementLink,
+            col(EvidenceItemStatementLink.evidence_item_id)
+            == col(DocumentEvidenceLink.evidence_item_id),
+        )
+        .group_by(
+            col(EvidenceItemStatementLink.quality_statement_id), col(DocumentCategoryLink.category)
+        )
+    ):
+        matrix[link_qs_id or 0][EvidenceCategory(category)].documents = count
+    return matrix

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 
 from ..auth import actor, requires
 from ..db import get_session
@@ -48,25 +49,66 @@ def _input(form: ActionForm) -> actions.ActionInput:
     )
 
 
-@bp.route("/")
-@requires("view")
-def index() -> Any:
-    """The improvement plan with filters."""
-    session = get_session()
+def _filters() -> actions.ActionFilters:
+    """The improvement plan filters and sort order from the query string."""
     status = arg("status")
-    filters = actions.ActionFilters(
+    sort = arg("sort", "statement")
+    return actions.ActionFilters(
         statement=arg("statement"),
         status=ActionStatus(status) if status in {s.value for s in ActionStatus} else None,
         owner=arg("owner"),
         overdue=arg("overdue") == "yes",
+        sort=sort if sort in actions.SORTS else "statement",
     )
+
+
+def _filter_choices(session: Any) -> dict[str, Any]:
+    return {
+        "statements": framework.list_statements(session),
+        "owners": actions.owners(session),
+        "statuses": list(ActionStatus),
+        "sorts": actions.SORTS,
+    }
+
+
+@bp.route("/")
+@requires("view")
+def index() -> Any:
+    """The improvement plan with filters and a choice of order."""
+    session = get_session()
+    filters = _filters()
     return render_template(
         "actions/index.html",
         page=actions.list_actions(session, filters, today(), page_number()),
         filters=filters,
-        statements=framework.list_statements(session),
-        owners=actions.owners(session),
-        statuses=list(ActionStatus),
+        **_filter_choices(session),
+    )
+
+
+@bp.route("/updates")
+@requires("view")
+def updates() -> Any:
+    """The update log: every progress note on the filtered actions, newest first."""
+    session = get_session()
+    filters = _filters()
+    return render_template(
+        "actions/updates.html",
+        page=actions.update_log(session, filters, today(), page_number()),
+        filters=filters,
+        **_filter_choices(session),
+    )
+
+
+@bp.route("/improvement-plan.xlsx")
+@requires("export")
+def download() -> Any:
+    """The filtered improvement plan and its update log as an Excel workbook."""
+    data = actions.plan_workbook(get_session(), _filters(), today())
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"improvement-plan-{today().isoformat()}.xlsx",
     )
 
 

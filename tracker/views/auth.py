@@ -10,7 +10,8 @@ from flask_login import login_user, logout_user
 
 from ..db import get_session
 from ..forms.auth import LoginForm
-from ..services.accounts import authenticate
+from ..services import TooManyAttempts
+from ..services.accounts import sign_in
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -31,16 +32,26 @@ def _safe_next(target: str | None) -> str:
 def login() -> Any:
     """Ask for email and password and start a session."""
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
         session = get_session()
-        user = authenticate(session, form.email.data or "", form.password.data or "")
-        if user is not None:
+        try:
+            user = sign_in(
+                session, form.email.data or "", form.password.data or "", request.remote_addr or ""
+            )
+        except TooManyAttempts as error:
+            user, status = None, 429
+            form.email.errors = [error.message]
+        else:
             session.commit()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-        form.email.errors = ["Enter a correct email address and password"]
+            if user is not None:
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")))
+            form.email.errors = ["Enter a correct email address and password"]
         form._errors = None
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+    if form.errors and status == 200:
+        status = 400
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,4 +1,4 @@
-"""The home page: where the council stands, statement by statement."""
+"""The home page: readiness for the assurance team and directors, a way in for everyone else."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from ..auth import requires
+from ..auth import actor, requires
 from ..db import get_session
-from ..services import citations
-from ..services.coverage import coverage
+from ..models import EntryStatus
+from ..models.readiness import EvidenceCategory
+from ..services import framework, readiness
+from ..services.accounts import can
+from ..services.coverage import category_matrix, item_matrix
 from ..templating import today
 
 bp = Blueprint("dashboard", __name__)
@@ -18,10 +21,15 @@ bp = Blueprint("dashboard", __name__)
 @bp.route("/")
 @requires("view")
 def home() -> Any:
-    """Coverage per quality statement and the citation problems to fix."""
+    """How ready the council is (team and directors), or where to find evidence (staff)."""
     session = get_session()
+    if not can(actor(), "review"):
+        return render_template("dashboard/staff.html", themes=framework.list_themes(session))
     return render_template(
         "dashboard/home.html",
-        rows=coverage(session, today()),
-        problems=citations.problems(session),
+        ready=readiness.readiness(session, today()),
+        items=item_matrix(session),
+        categories=category_matrix(session),
+        category_list=list(EvidenceCategory),
+        entry_statuses=list(EntryStatus),
     )

@@ -13,6 +13,7 @@ from ..services import framework
 from ..services.assessment import ref_codes
 from ..services.audit import history
 from ..services.coverage import coverage
+from ..services.measures import measure_summaries
 from ..templating import today
 
 bp = Blueprint("statements", __name__, url_prefix="/statements")
@@ -41,6 +42,7 @@ def show(code: str) -> Any:
         refs=ref_codes(session),
         items=sorted(qs.evidence_items, key=lambda i: i.number),
         documents=framework.statement_documents(session, qs),
+        measures=measure_summaries(session, qs.code),
         history=history(session, "QualityStatement", qs.id or 0),
     )
 

@@ -1,0 +1,318 @@
+"""Load test: 50 concurrent users against gunicorn with 4 workers, on loopback only.
+
+Usage: .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--workers 4]
+
+It builds a throwaway instance (SQLite unless DATABASE_URL is set) with the demo council,
+starts gunicorn on a free loopback port, signs every user in through the real form (CSRF on),
+then mixes page views, searches and uploads for the given time. It prints requests per second,
+p50/p95 per kind and errors, then checks that every uploaded document is in the database, on
+disk and in the search index (`flask check-index`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PAGES = [
+    "/",
+    "/statements/",
+    "/statements/1A",
+    "/evidence/",
+    "/evidence/5",
+    "/documents/",
+    "/assessment/",
+    "/actions/",
+    "/measures/",
+]
+SEARCHES = [
+    "safeguarding procedure",
+    "waiting list",
+    "carers",
+    "direct payments",
+    "reablement",
+    "deprivation of liberty",
+    "workforce",
+    "market sustainability",
+    "hospital discharge",
+    "advocacy",
+]
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class User:
+    """One simulated person with their own connection and cookies."""
+
+    def __init__(self, port: int, email: str, password: str) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.email, self.password = email, password
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            raise
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        return response.status, response.read().decode("utf-8", "replace")
+
+    def sign_in(self) -> None:
+        _, page = self.request("GET", "/auth/login")
+        token = TOKEN.search(page)
+        body = urlencode(
+            {
+                "email": self.email,
+                "password": self.password,
+                "csrf_token": token.group(1) if token else "",
+            }
+        ).encode()
+        status, _ = self.request(
+            "POST", "/auth/login", body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        if status != 302:
+            raise RuntimeError(f"sign-in failed for {self.email}: {status}")
+
+    def upload(self, name: str, content: bytes) -> int:
+        _, page = self.request("GET", "/documents/upload")
+        token = TOKEN.search(page)
+        boundary = secrets.token_hex(12)
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{token.group(1) if token else ''}\r\n".encode(),
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            "Content-Type: text/plain\r\n\r\n".encode()
+            + content
+            + b"\r\n",
+            f"--{boundary}--\r\n".encode(),
+        ]
+        status, _ = self.request(
+            "POST",
+            "/documents/upload",
+            b"".join(parts),
+            {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        return status
+
+
+def run_user(
+    user: User,
+    until: float,
+    results: dict[str, list[float]],
+    errors: list[str],
+    uploaded: list[str],
+    lock: threading.Lock,
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    while time.monotonic() < until:
+        roll = rng.random()
+        start = time.perf_counter()
+        try:
+            if roll >= 0.92 and not user.email.startswith("assurance"):
+                roll = 0.0  # only the assurance team uploads; others view a page instead
+            if roll < 0.55:
+                kind, (status, _) = "page", user.request("GET", rng.choice(PAGES))
+                ok = status == 200
+            elif roll < 0.92:
+                query = urlencode({"q": rng.choice(SEARCHES)})
+                kind, (status, _) = "search", user.request("GET", f"/search/?{query}")
+                ok = status == 200
+            else:
+                name = f"load-{seed}-{secrets.token_hex(6)}.txt"
+                text = f"Load test note {name} about safeguarding and waiting lists.\n" * 20
+                kind, status = "upload", user.upload(name, text.encode())
+                ok = status == 200
+                if ok:
+                    with lock:
+                        uploaded.append(name)
+        except Exception as error:  # noqa: BLE001 - every failure is counted, none stops the run
+            kind, ok, status = "error", False, 0
+            with lock:
+                errors.append(repr(error))
+        elapsed = (time.perf_counter() - start) * 1000
+        with lock:
+            results[kind].append(elapsed)
+            if not ok and kind != "error":
+                errors.append(f"{kind} returned {status}")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    users = min(args.users, 200)  # bounded: this is a loopback test, not a stress tool
+    seconds = min(args.seconds, 600)
+
+    with tempfile.TemporaryDirectory(prefix="tracker-load-") as tmp:
+        env = dict(
+            os.environ,
+            TRACKER_INSTANCE_DIR=tmp,
+            TRACKER_EVIDENCE_DIR=f"{tmp}/evidence",
+            TRACKER_EXPORTS_DIR=f"{tmp}/exports",
+            TRACKER_INDEX_DIR=f"{tmp}/index",
+            TRACKER_SECRET_KEY=secrets.token_hex(32),
+            TRACKER_ENV="production",
+            FLASK_APP="tracker",
+        )
+        flask = str(BIN / "flask")
+        subprocess.run([flask, "init-db"], env=env, check=True, cwd=ROOT, capture_output=True)
+        logins = Path(tmp) / "logins.txt"
+        subprocess.run(
+            [flask, "seed-demo", "--logins-file", str(logins)],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
+        creds = [line.split()[1:3] for line in logins.read_text().splitlines()[1:] if line.strip()]
+        readers = [c for c in creds if c[0].startswith(("assurance", "staff", "director"))]
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "-w",
+                str(args.workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "60",
+                "tracker:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            people = []
+            for n in range(users):
+                email, password = readers[n % len(readers)]
+                # Only the assurance team may upload; others read and search.
+                person = User(port, email, password)
+                person.sign_in()
+                people.append(person)
+            results: dict[str, list[float]] = defaultdict(list)
+            errors: list[str] = []
+            uploaded: list[str] = []
+            lock = threading.Lock()
+            until = time.monotonic() + seconds
+            began = time.perf_counter()
+            threads = [
+                threading.Thread(
+                    target=run_user, args=(p, until, results, errors, uploaded, lock, i)
+                )
+                for i, p in enumerate(people)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            took = time.perf_counter() - began
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+        total = sum(len(v) for v in results.values())
+        print(f"{users} users, {args.workers} gunicorn workers, {took:.1f} s")
+        print(f"{'kind':<8} {'requests':>9} {'p50 ms':>8} {'p95 ms':>8}")
+        for kind in ("page", "search", "upload", "error"):
+            values = results.get(kind, [])
+            if values:
+                print(
+                    f"{kind:<8} {len(values):>9} {statistics.median(values):>8.1f} "
+                    f"{percentile(values, 0.95):>8.1f}"
+                )
+        print(f"requests/s: {total / took:.1f}; errors: {len(errors)}")
+        for line in errors[:10]:
+            print("  ", line)
+
+        check = subprocess.run(
+            [flask, "check-index"], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        missing = verify_uploads(env, uploaded)
+        print(f"uploads accepted: {len(uploaded)}; missing from database or disk: {missing}")
+        print(f"check-index exit {check.returncode}: {check.stdout.strip().splitlines()[-1:]}")
+        return 0 if not errors and not missing and check.returncode == 0 else 1
+
+
+def verify_uploads(env: dict[str, str], names: list[str]) -> int:
+    """How many accepted uploads are not in the database or not on disk."""
+    code = (
+        "import sys\n"
+        "from sqlmodel import select\n"
+        "from tracker import create_app, db\n"
+        "from tracker.models import DocumentVersion\n"
+        "from tracker.storage import store_for\n"
+        "app = create_app()\n"
+        "names = set(sys.stdin.read().split())\n"
+        "store = store_for(app)\n"
+        "with db.session_scope(app) as s:\n"
+        "    found = {v.filename: store.path_for(v.stored_file.sha256).is_file()\n"
+        "             for v in s.exec(select(DocumentVersion))}\n"
+        "print(sum(1 for n in names if not found.get(n)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        input="\n".join(names),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.strip() or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
