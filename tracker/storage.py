@@ -102,6 +102,16 @@ class EvidenceStore:
                 found.add(path.name)
         return found
 
+    def age_seconds(self, path: Path) -> float:
+        """How long ago a file in the store was last written."""
+        import time
+
+        return time.time() - path.stat().st_mtime
+
+    def staged_files(self) -> list[Path]:
+        """Files left in the staging folder (an upload that was interrupted leaves one)."""
+        return sorted(p for p in self.tmp.glob("upload-*") if p.is_file())
+
 
 def init_app(app: Flask) -> None:
     """Attach the evidence store configured in settings."""
