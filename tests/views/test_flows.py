@@ -125,6 +125,8 @@ def test_new_version_keeps_the_old_one_downloadable(
     second.close()
     session.expire_all()
     assert _count(session, DocumentVersion) == 2
+    page = team.text(f"/documents/{document.id}")
+    assert "Review status" in page and "policy-v2.pdf" in page
 
 
 def test_delete_asks_first_and_keeps_shared_files(
