@@ -75,8 +75,9 @@ def document(
     text: str = "Policy",
     items: list[EvidenceItem] | None = None,
     filename: str = "policy.pdf",
+    extract: bool = False,
 ) -> Document:
-    """A real uploaded PDF document filed under items."""
+    """A real uploaded PDF document filed under items (text extracted only when asked)."""
     data = pdf_bytes(tmp, text, filename)
     outcome = documents.upload_documents(
         session,
@@ -85,6 +86,7 @@ def document(
         [i.id or 0 for i in items or []],
         actor,
         ingest.Limits(),
+        extract=extract,
     )[0]
     assert outcome.document is not None, outcome.message
     return outcome.document

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 EXTENSION_KEY = "tracker.engine"
+
+# Control characters other than tab, newline and carriage return: PostgreSQL refuses NUL in
+# text and the rest cannot appear in a Word document, so no stored text keeps them.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_control_chars(text: str) -> str:
+    """Text without the control characters no database or document format accepts."""
+    return CONTROL_CHARS.sub("", text)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _clean_text_before_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
+    """Every string written by any session loses its control characters, on every database."""
+    for obj in (*session.new, *session.dirty):
+        for attr in inspect(obj).mapper.column_attrs:
+            value = getattr(obj, attr.key, None)
+            if isinstance(value, str) and CONTROL_CHARS.search(value):
+                setattr(obj, attr.key, strip_control_chars(value))
 
 
 def make_engine(database_url: str) -> Engine:

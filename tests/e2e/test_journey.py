@@ -1,10 +1,11 @@
-"""The main journey in a real browser: evidence in, entry written, approved by a director."""
+"""The main journey in a real browser: evidence in, found by search, cited, approved, exported."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from docx import Document as WordDocument
 from playwright.sync_api import Page, expect
 
 from tests import factories
@@ -12,7 +13,21 @@ from tests.e2e.conftest import LiveApp, sign_in, sign_out
 from tracker.models import Role
 
 
-def test_upload_write_cite_and_approve(page: Page, live_app: LiveApp, tmp_path: Path) -> None:
+def find_by_header_search(page: Page, url: str, words: str, title: str) -> None:
+    """Search from the header box until the record is listed (the index is updated just after
+    the upload's response, so the first search may come before it)."""
+    page.goto(f"{url}/")
+    for _ in range(20):
+        page.get_by_label("Search IR documents and the self-assessment").fill(words)
+        page.get_by_role("button", name="Search", exact=True).click()
+        if page.get_by_role("link", name=title, exact=True).count():
+            break
+        page.wait_for_timeout(250)
+        page.goto(f"{url}/")
+    expect(page.get_by_role("link", name=title, exact=True)).to_be_visible()
+
+
+def test_upload_find_cite_approve_and_export(page: Page, live_app: LiveApp, tmp_path: Path) -> None:
     url = live_app.url
     sign_in(page, live_app, Role.ASSURANCE)
 
@@ -31,6 +46,11 @@ def test_upload_write_cite_and_approve(page: Page, live_app: LiveApp, tmp_path: 
     page.get_by_label(re.compile(r"IR 12")).check()
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("main")).to_contain_text("procedure.pdf uploaded")
+
+    # Anyone can find it from the search box in the header, by words inside the file.
+    find_by_header_search(page, url, "safeguarding adults", "Procedure")
+    expect(page.locator("main")).to_contain_text("IR 12")
+    assert "q=safeguarding+adults" in page.url
 
     # Write an entry that cites the item, and send it for review.
     page.goto(f"{url}/assessment/1A/new")
@@ -53,3 +73,20 @@ def test_upload_write_cite_and_approve(page: Page, live_app: LiveApp, tmp_path: 
     page.get_by_role("button", name="Approve").click()
     expect(page.locator("main")).to_contain_text("Approved")
     expect(page.locator("main")).to_contain_text("Test Director")
+
+    # The director makes the Word document and downloads it.
+    page.goto(f"{url}/exports/new")
+    page.get_by_role("button", name="Make the document").click()
+    expect(page.locator("main")).to_contain_text("is ready to download")
+    with page.expect_download() as info:
+        page.get_by_role("button", name=re.compile("^Download")).click()
+    download = info.value
+    assert download.suggested_filename.endswith(".docx")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    text = "\n".join(p.text for p in WordDocument(str(saved)).paragraphs)
+    cells = "\n".join(
+        c.text for t in WordDocument(str(saved)).tables for r in t.rows for c in r.cells
+    )
+    assert "Safeguarding is person-led" in text + cells
+    assert "People say they feel safer [IR 12]." in cells

@@ -119,3 +119,15 @@ def test_status_counts(session):
     assessment.set_status(session, e, EntryStatus.APPROVED, director)
     counts = assessment.status_counts(session)
     assert counts["1A"] == {EntryStatus.APPROVED: 1, EntryStatus.DRAFT: 1}
+
+
+def test_control_characters_never_reach_the_database(session):
+    # PostgreSQL refuses NUL in text and Word refuses the other C0 controls: none is stored.
+    entry = factories.entry(session, what_we_know="safe\x00 and\x0b sound\tstill\nhere")
+    session.commit()
+    session.expire_all()
+    assert entry.what_we_know == "safe and sound\tstill\nhere"
+    entry.our_plans = "later\x07 edit"
+    session.commit()
+    session.expire_all()
+    assert entry.our_plans == "later edit"

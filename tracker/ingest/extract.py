@@ -401,7 +401,14 @@ def _read_xlsx(path: str, sink: _Sink, request: dict[str, Any]) -> None:
     import openpyxl
 
     max_cells = int(request["max_xlsx_cells"])
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    # Given a path, openpyxl refuses names not ending in .xlsx, and the evidence store names
+    # files by checksum; an open file is judged by content (already sniffed) instead.
+    handle = open(path, "rb")  # noqa: SIM115  (closed in the finally below)
+    try:
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except BaseException:
+        handle.close()
+        raise
     try:
         cells = 0
         for sheet in workbook.worksheets:
@@ -423,6 +430,7 @@ def _read_xlsx(path: str, sink: _Sink, request: dict[str, Any]) -> None:
     finally:
         # Read-only mode keeps the file open until closed.
         workbook.close()
+        handle.close()
 
 
 def _cell_text(value: object) -> str:

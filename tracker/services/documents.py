@@ -21,6 +21,7 @@ from ..models import (
     DocumentVersion,
     EvidenceItem,
     StoredFile,
+    TextStatus,
     User,
     utcnow,
 )
@@ -162,14 +163,42 @@ def _stage_and_check(
     return staged, kind
 
 
-def _stored_file(session: Session, staged: Staged, kind: str) -> StoredFile:
+def _stored_file(
+    session: Session, staged: Staged, kind: str, limits: ingest.Limits, extract: bool
+) -> StoredFile:
     existing = session.exec(select(StoredFile).where(StoredFile.sha256 == staged.sha256)).first()
     if existing:
         return existing
     stored = StoredFile(sha256=staged.sha256, size=staged.size, kind=kind)
+    if extract:
+        apply_extraction(stored, ingest.extract_text(staged.path, kind, limits))
     session.add(stored)
     session.flush()
     return stored
+
+
+def apply_extraction(stored: StoredFile, extraction: ingest.Extraction) -> None:
+    """Record a file's extracted text, or the reason it has none, on its stored-file row."""
+    stored.text = extraction.text if extraction.searchable else ""
+    stored.text_status = TextStatus.EXTRACTED if extraction.searchable else TextStatus.MISSING
+    stored.text_reason = (extraction.reason or "")[:300]
+    stored.pages = extraction.pages
+    stored.extracted_at = utcnow()
+
+
+def extract_pending(
+    session: Session, store: EvidenceStore, limits: ingest.Limits, retry_missing: bool = False
+) -> int:
+    """Extract the text of stored files not read yet (and, if asked, those that failed)."""
+    wanted = [TextStatus.PENDING, TextStatus.MISSING] if retry_missing else [TextStatus.PENDING]
+    rows = list(session.exec(select(StoredFile).where(col(StoredFile.text_status).in_(wanted))))
+    for stored in rows:
+        path = store.path_for(stored.sha256)
+        if not path.is_file():
+            continue
+        apply_extraction(stored, ingest.extract_text(path, stored.kind, limits))
+    session.flush()
+    return len(rows)
 
 
 def _document_holding(session: Session, sha256: str) -> Document | None:
@@ -191,14 +220,17 @@ def upload_documents(
     store: EvidenceStore,
     uploads: Iterable[tuple[str, IO[bytes]]],
     item_ids: Iterable[int],
-    actor: User,
+    actor: User | None,
     limits: ingest.Limits,
+    extract: bool = True,
 ) -> list[UploadOutcome]:
     """Store each uploaded file once and file it under the chosen IR items.
 
     A file whose content is already the current version of a document is not stored again:
     that document is linked to the chosen items instead. A bad file is refused with a reason
-    and does not stop the others.
+    and does not stop the others. Text is extracted (in a child process) before anything is
+    written to the database, so no database lock is held while a file is read; a file whose
+    text cannot be read is still stored, with the reason.
     """
     items = _items(session, item_ids)
     outcomes = []
@@ -218,13 +250,18 @@ def upload_documents(
             message += f", and is now also filed under {where}." if added else "."
             outcomes.append(UploadOutcome(filename, "duplicate", message, existing))
             continue
+        stored = _stored_file(session, staged, kind, limits, extract)
         store.keep(staged)
-        stored = _stored_file(session, staged, kind)
-        document = Document(title=title_from_filename(filename), created_by_id=actor.id)
+        document = Document(
+            title=title_from_filename(filename), created_by_id=actor.id if actor else None
+        )
         document.evidence_items = list(items)
         document.versions = [
             DocumentVersion(  # type: ignore[call-arg]  # keys set by the relationships
-                number=1, stored_file=stored, filename=filename, uploaded_by_id=actor.id
+                number=1,
+                stored_file=stored,
+                filename=filename,
+                uploaded_by_id=actor.id if actor else None,
             )
         ]
         session.add(document)
@@ -246,6 +283,7 @@ def add_version(
     note: str,
     actor: User,
     limits: ingest.Limits,
+    extract: bool = True,
 ) -> DocumentVersion:
     """Replace a document's file with a new version; earlier versions stay downloadable."""
     filename = display_filename(raw_name)
@@ -256,8 +294,8 @@ def add_version(
         raise Conflict(
             f"{filename} is identical to the current version, so nothing changed.", field="file"
         )
+    stored = _stored_file(session, staged, kind, limits, extract)
     store.keep(staged)
-    stored = _stored_file(session, staged, kind)
     number = (current.number if current else 0) + 1
     assert document.id is not None
     version = DocumentVersion(  # type: ignore[call-arg]  # stored_file set by the relationship
@@ -306,7 +344,7 @@ def update_document(
 
 
 def link_items(
-    session: Session, document: Document, items: Iterable[EvidenceItem], actor: User
+    session: Session, document: Document, items: Iterable[EvidenceItem], actor: User | None
 ) -> list[EvidenceItem]:
     """File a document under more IR items; return those newly added."""
     have = {i.id for i in document.evidence_items}

@@ -11,6 +11,7 @@ from ..db import get_session
 from ..forms.assessment import EntryForm, ForewordForm
 from ..forms.evidence import ConfirmForm
 from ..models import EntryStatus
+from ..search import update_index
 from ..services import DomainError, assessment, framework
 from ..services.audit import history
 from ._helpers import attach_error
@@ -74,6 +75,7 @@ def new(code: str) -> Any:
         try:
             entry = assessment.create_entry(session, qs, _input(form), actor())
             session.commit()
+            update_index(session, entries=[entry.id])
             _flash_saved(entry)
             return redirect(url_for(".show", entry_id=entry.id))
         except DomainError as error:
@@ -94,6 +96,7 @@ def edit(entry_id: int) -> Any:
         try:
             assessment.update_entry(session, entry, _input(form), actor())
             session.commit()
+            update_index(session, entries=[entry_id])
             _flash_saved(entry, was_approved)
             return redirect(url_for(".show", entry_id=entry.id))
         except DomainError as error:
@@ -127,6 +130,7 @@ def set_status(entry_id: int) -> Any:
         abort(400)
     assessment.set_status(session, entry, status, actor())
     session.commit()
+    update_index(session, entries=[entry_id])
     flash(f"Entry marked as {status.label.lower()}.", "success")
     return redirect(url_for(".show", entry_id=entry.id))
 
@@ -154,6 +158,7 @@ def delete(entry_id: int) -> Any:
     if form.validate_on_submit():
         assessment.delete_entry(session, entry, actor())
         session.commit()
+        update_index(session, entries=[entry_id])
         flash("Entry deleted.", "success")
         return redirect(url_for(".index"))
     return render_template("assessment/delete.html", form=form, entry=entry)

@@ -20,6 +20,7 @@ from ..auth import actor, requires
 from ..db import get_session
 from ..forms.evidence import ConfirmForm, DocumentForm, UploadForm, VersionForm
 from ..forms.fields import SelectChoice, choices
+from ..search import update_index
 from ..services import DomainError, documents, evidence
 from ..services.audit import history
 from ..storage import store_for
@@ -80,6 +81,7 @@ def upload() -> Any:
                 _limits(),
             )
             session.commit()
+            update_index(session, documents=[o.document.id for o in outcomes if o.document])
             status = 200 if any(o.status != "rejected" for o in outcomes) else 400
             return render_template("documents/uploaded.html", outcomes=outcomes), status
     return render_template(
@@ -123,6 +125,7 @@ def edit(document_id: int) -> Any:
         try:
             documents.update_document(session, document, data, form.items.data or [], actor())
             session.commit()
+            update_index(session, documents=[document_id])
             flash("Document saved.", "success")
             return redirect(url_for(".show", document_id=document.id))
         except DomainError as error:
@@ -155,6 +158,7 @@ def new_version(document_id: int) -> Any:
                     _limits(),
                 )
                 session.commit()
+                update_index(session, documents=[document_id])
                 flash(f"Version {version.number} uploaded. Earlier versions are kept.", "success")
                 return redirect(url_for(".show", document_id=document.id))
             except DomainError as error:
@@ -195,6 +199,7 @@ def delete(document_id: int) -> Any:
         title = document.title
         orphaned = documents.delete_document(session, document, actor())
         session.commit()
+        update_index(session, documents=[document_id])
         documents.remove_files(session, store_for(current_app), orphaned)
         flash(f"“{title}” deleted.", "success")
         return redirect(url_for(".index"))

@@ -11,6 +11,7 @@ from ..db import get_session
 from ..forms.evidence import ConfirmForm, ItemForm
 from ..forms.fields import choices
 from ..models import EvidenceStatus
+from ..search import update_index
 from ..services import DomainError, evidence, framework
 from ..services.audit import history
 from ..services.citations import citing_entries
@@ -86,6 +87,7 @@ def new() -> Any:
         try:
             item = evidence.create_item(session, _input(form), actor())
             session.commit()
+            update_index(session, items=[item.id])
             flash(f"IR {item.number} added.", "success")
             return redirect(url_for(".show", number=item.number))
         except DomainError as error:
@@ -109,6 +111,8 @@ def edit(number: int) -> Any:
         try:
             evidence.update_item(session, item, _input(form), actor())
             session.commit()
+            # The item's statements are facets of its documents, so they are re-indexed too.
+            update_index(session, items=[item.id], documents=[d.id for d in item.documents])
             flash(f"IR {item.number} saved.", "success")
             return redirect(url_for(".show", number=item.number))
         except DomainError as error:
@@ -125,8 +129,10 @@ def delete(number: int) -> Any:
     item = evidence.get_item(session, number)
     form = ConfirmForm()
     if form.validate_on_submit():
+        item_id, document_ids = item.id, [d.id for d in item.documents]
         evidence.delete_item(session, item, actor())
         session.commit()
+        update_index(session, items=[item_id], documents=document_ids)
         flash(f"IR {number} deleted. Its documents are still in the document list.", "success")
         return redirect(url_for(".index"))
     return render_template(

@@ -1,8 +1,8 @@
 """Initial schema
 
-Revision ID: c1b418a6a0c1
+Revision ID: 7596bf6049a3
 Revises:
-Create Date: 2026-11-24 18:48:49.449848
+Create Date: 2026-11-30 01:52:28.746316
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "c1b418a6a0c1"
+revision: str = "7596bf6049a3"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -261,6 +261,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_export_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_export_kind"), ["kind"], unique=False)
 
+    op.create_table(
+        "importjob",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source_name", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "queued",
+                "running",
+                "done",
+                "failed",
+                name="importstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("processed", sa.Integer(), nullable=False),
+        sa.Column("created", sa.Integer(), nullable=False),
+        sa.Column("duplicates", sa.Integer(), nullable=False),
+        sa.Column("skipped", sa.JSON(), nullable=True),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["created_by_id"], ["user.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "measurevalue",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -628,6 +658,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_measurevalue_measure_id"))
 
     op.drop_table("measurevalue")
+    op.drop_table("importjob")
     with op.batch_alter_table("export", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_export_kind"))
         batch_op.drop_index(batch_op.f("ix_export_created_at"))
