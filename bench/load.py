@@ -1,12 +1,17 @@
 """Load test: 50 concurrent users against gunicorn with 4 workers, on loopback only.
 
-Usage: .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--workers 4]
+Usage: .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--workers 4] [--rate R]
 
 It builds a throwaway instance (SQLite unless DATABASE_URL is set) with the demo council,
 starts gunicorn on a free loopback port, signs every user in through the real form (CSRF on),
 then mixes page views, searches and uploads for the given time. It prints requests per second,
 p50/p95 per kind and errors, then checks that every uploaded document is in the database, on
 disk and in the search index (`flask check-index`).
+
+Without --rate every user sends the next request as soon as the last one is answered (the
+most the server can take). With --rate R the users together offer R requests a second, each on
+its own schedule; a request's time counts from when it was due, so a server that falls behind
+shows it in the percentiles rather than hiding it.
 """
 
 from __future__ import annotations
@@ -140,18 +145,30 @@ def run_user(
     uploaded: list[str],
     lock: threading.Lock,
     seed: int,
+    interval: float,
+    upload_share: float,
 ) -> None:
     rng = random.Random(seed)
+    due = time.perf_counter() + rng.random() * interval
     while time.monotonic() < until:
+        if interval:
+            # Exponential gaps: users arrive independently, not in lockstep.
+            due += rng.expovariate(1 / interval)
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            start = due
+        else:
+            start = time.perf_counter()
         roll = rng.random()
-        start = time.perf_counter()
         try:
-            if roll >= 0.92 and not user.email.startswith("assurance"):
-                roll = 0.0  # only the assurance team uploads; others view a page instead
-            if roll < 0.55:
+            uploading = roll >= 1 - upload_share
+            if uploading and not user.email.startswith("assurance"):
+                roll, uploading = 0.0, False  # only the assurance team uploads
+            if roll < 0.6 * (1 - upload_share) and not uploading:
                 kind, (status, _) = "page", user.request("GET", rng.choice(PAGES))
                 ok = status == 200
-            elif roll < 0.92:
+            elif not uploading:
                 query = urlencode({"q": rng.choice(SEARCHES)})
                 kind, (status, _) = "search", user.request("GET", f"/search/?{query}")
                 ok = status == 200
@@ -184,6 +201,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--rate", type=float, default=0, help="requests/s offered by all users (0: flat out)"
+    )
+    parser.add_argument(
+        "--uploads", type=float, default=0.08, help="share of requests that upload (0 to 1)"
+    )
     args = parser.parse_args()
     users = min(args.users, 200)  # bounded: this is a loopback test, not a stress tool
     seconds = min(args.seconds, 600)
@@ -248,9 +271,11 @@ def main() -> int:
             lock = threading.Lock()
             until = time.monotonic() + seconds
             began = time.perf_counter()
+            interval = users / args.rate if args.rate > 0 else 0.0
             threads = [
                 threading.Thread(
-                    target=run_user, args=(p, until, results, errors, uploaded, lock, i)
+                    target=run_user,
+                    args=(p, until, results, errors, uploaded, lock, i, interval, args.uploads),
                 )
                 for i, p in enumerate(people)
             ]
@@ -264,7 +289,8 @@ def main() -> int:
             server.wait(timeout=30)
 
         total = sum(len(v) for v in results.values())
-        print(f"{users} users, {args.workers} gunicorn workers, {took:.1f} s")
+        offered = f"offering {args.rate:g} requests/s" if args.rate > 0 else "flat out"
+        print(f"{users} users {offered}, {args.workers} gunicorn workers, {took:.1f} s")
         print(f"{'kind':<8} {'requests':>9} {'p50 ms':>8} {'p95 ms':>8}")
         for kind in ("page", "search", "upload", "error"):
             values = results.get(kind, [])

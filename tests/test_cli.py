@@ -68,6 +68,10 @@ def test_seed_demo_loads_the_council_once(app: Flask, tmp_path: Path) -> None:
         # The printed passwords really sign in.
         first = text.splitlines()[1].split()
         assert accounts.authenticate(session, first[1], first[2]) is not None
+    # The demo is searchable straight away: the index agrees with the database.
+    assert "Search index built" in result.output
+    checked = runner.invoke(args=["check-index"])
+    assert checked.exit_code == 0, checked.output
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0
     assert "not loaded" in again.output

@@ -51,7 +51,7 @@ def init_db() -> None:
 )
 def seed_demo(if_empty: bool, logins_file: str | None) -> None:
     """Load the fictional demo council: IR items, real documents, entries, actions, users."""
-    from . import demo
+    from . import demo, search
 
     with db.session_scope(current_app) as session:
         framework.seed_framework(session)
@@ -59,6 +59,9 @@ def seed_demo(if_empty: bool, logins_file: str | None) -> None:
             click.echo("The database already holds data; demo not loaded.")
             return
         logins = demo.load(session, current_app)
+    with db.session_scope(current_app) as session:
+        indexed = search.rebuild_from_database(search.index_for(current_app), session)
+    click.echo(f"Search index built ({indexed} records).")
     lines = [f"  {x.role:<10} {x.email:<32} {x.password}" for x in logins]
     text = "Demo logins (role, email, password):\n" + "\n".join(lines)
     if logins_file:

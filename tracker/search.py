@@ -647,22 +647,24 @@ class SearchIndex:
         facet_sets = self._facet_sets(searcher)
         # Facet counts come from cached sets of document numbers per facet value: Whoosh's
         # groupedby re-reads a multi-valued field's postings on every search.
-        matched = set(searcher.docs_for_query(q))
+        allowed: frozenset[int] | None = None
         for name, value in request.filters.items():
-            matched &= facet_sets.get(name, {}).get(value, frozenset())
-        total = len(matched)
-        page = min(max(1, request.page), max(1, -(-total // request.per_page)))
+            docs = facet_sets.get(name, {}).get(value, frozenset())
+            allowed = docs if allowed is None else allowed & docs
+        if allowed is not None and not allowed:
+            return self._no_hits(request, text, searcher)
         options: dict[str, Any] = {}
         if request.sort == "date":
             options["sortedby"] = "date"
             options["reverse"] = True
-        results = searcher.search(
-            q,
-            limit=page * request.per_page,
-            filter=matched if request.filters else None,
-            **options,
-        )
-        total = min(total, len(results)) if request.filters else len(results)
+        # One pass, unlimited: building the matchers costs more than scoring the matches, so
+        # the ranked hits, the full set of matches and the count all come from this one run.
+        # Whoosh takes a plain set of document numbers as a filter, not a frozenset.
+        chosen = set(allowed) if allowed is not None else None
+        results = searcher.search(q, limit=None, filter=chosen, **options)
+        matched = results.docs()
+        total = len(matched)
+        page = min(max(1, request.page), max(1, -(-total // request.per_page)))
         stems = self._stems(q, searcher) if request.highlight else frozenset()
         start = (page - 1) * request.per_page
         hits = [
@@ -680,23 +682,62 @@ class SearchIndex:
         suggestion = self._suggest(text, searcher) if text and total < FEW_RESULTS else None
         return SearchResults(hits, total, page, request.per_page, facet_counts, suggestion)
 
+    def _no_hits(
+        self,
+        request: SearchRequest,
+        text: str,
+        searcher: Any,
+    ) -> SearchResults:
+        """The empty answer for filters no document has, still listing the chosen filters."""
+        facet_counts = {
+            name: self._facet_values(name, {}, request.filters.get(name)) for name in FACETS
+        }
+        suggestion = self._suggest(text, searcher) if text else None
+        return SearchResults([], 0, 1, request.per_page, facet_counts, suggestion)
+
     def _facet_sets(self, searcher: Any) -> dict[str, dict[str, frozenset[int]]]:
         """For each facet, its values and the documents holding them (cached per searcher)."""
         cached = getattr(self._local, "facet_sets", None)
         if cached is not None and cached[0] is searcher:
             return cached[1]  # type: ignore[no-any-return]
-        reader = searcher.reader()
-        sets: dict[str, dict[str, frozenset[int]]] = {}
-        for name in FACETS:
-            values: dict[str, frozenset[int]] = {}
-            for raw in reader.lexicon(name):
-                value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-                docs = frozenset(searcher.docs_for_query(query.Term(name, value)))
-                if docs:
-                    values[value] = docs
-            sets[name] = values
+        # Segments never change once written (deletions aside, and a deleted document never
+        # matches a query), so each segment's sets are kept until it is merged away: a new
+        # searcher after one upload only reads the new small segment.
+        known: dict[str, dict[str, dict[str, list[int]]]] = getattr(self._local, "segments", {})
+        current: dict[str, dict[str, dict[str, list[int]]]] = {}
+        parts: dict[str, dict[str, list[int]]] = {name: {} for name in FACETS}
+        for leaf, offset in searcher.leaf_searchers():
+            segment = leaf.reader().segment()
+            key = segment.segment_id() if segment is not None else ""
+            local = known.get(key)
+            if local is None:
+                local = self._segment_facets(leaf)
+            current[key] = local
+            for name, values in local.items():
+                for value, docs in values.items():
+                    parts[name].setdefault(value, []).extend(d + offset for d in docs)
+        sets = {
+            name: {value: frozenset(docs) for value, docs in values.items()}
+            for name, values in parts.items()
+        }
+        self._local.segments = current
         self._local.facet_sets = (searcher, sets)
         return sets
+
+    @staticmethod
+    def _segment_facets(leaf: Any) -> dict[str, dict[str, list[int]]]:
+        """One segment's facet values and its own numbers of the documents holding each."""
+        reader = leaf.reader()
+        out: dict[str, dict[str, list[int]]] = {}
+        for name in FACETS:
+            values: dict[str, list[int]] = {}
+            for raw in reader.lexicon(name):
+                value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+                docs = list(leaf.docs_for_query(query.Term(name, value)))
+                if docs:
+                    values[value] = docs
+            out[name] = values
+        return out
 
     def _stems(self, q: Any, searcher: Any) -> frozenset[str]:
         """The indexed words the query matches in the title and body (wildcards expanded)."""

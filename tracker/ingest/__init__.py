@@ -1,7 +1,7 @@
 """Turn an uploaded file on disk into a checked type plus extracted text.
 
 Call `check_upload` in the request (cheap: size, type by content, zip expansion), then
-`extract_text` in a background job (a child process with a memory limit and a timeout).
+`extract_text` (a forked child process with a memory limit and a timeout).
 """
 
 from __future__ import annotations

@@ -1,24 +1,29 @@
 """Text extraction from checked uploads, run in a child process with a memory limit and a timeout.
 
-The parent half (`extract_text`) starts this same file as a script. The child half reads a
-JSON request on stdin, caps its own address space, imports only the one library the
-format needs, and writes a JSON result on stdout. Module-level imports are therefore
-standard library only, and nothing here imports the `tracker` package at the top: run as a
-script, the child must not pull in the Flask app.
+The parent half (`extract_text`) forks a child per file, with the format libraries already
+imported by the parent, so a child costs a fork rather than a new interpreter and its imports.
+The child caps its own address space (at its size when forked plus the memory limit) and CPU
+time, reads the file, hands back a JSON result through a pipe and exits without running any of
+the parent's clean-up. A child that is killed, runs out of memory or overruns the timeout is
+reported with a reason; the parent never raises for a file.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import re
-import subprocess
-import sys
+import select
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
+
+from tracker.ingest.sniff import KIND_LABELS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -44,8 +49,12 @@ KINDS = frozenset({"pdf", "docx", "xlsx", "pptx", "csv", "txt", "md", "html"})
 MIB = 1024 * 1024
 # The child stops itself at this share of the timeout so that it can hand back what it has.
 _SOFT_DEADLINE_SHARE = 0.8
-# Enough of the child's stderr to log a crash without holding a flood in memory.
-_STDERR_LOG_CHARS = 2000
+# What the parent imports once, so that each child starts with them loaded.
+_PRELOAD = ("pypdf", "docx", "openpyxl", "pptx", "lxml.etree", "charset_normalizer")
+# Signals whose handlers (gunicorn's, Flask's) the child must not run.
+_RESET_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGCHLD")
+# Exit codes of a child that died: SIGKILL (the kernel's out-of-memory killer) and SIGXCPU.
+_KILLED, _OUT_OF_CPU = -9, -24
 
 
 def damaged_reason(label: str) -> str:
@@ -71,9 +80,6 @@ class Extraction:
 
 def extract_text(path: str | os.PathLike[str], kind: str, limits: Limits) -> Extraction:
     """Extract the text of a checked file in a child process; never raises for a bad file."""
-    # Imported here, not at the top, because the child runs this file outside the package.
-    from tracker.ingest.sniff import KIND_LABELS
-
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     request = {
@@ -86,23 +92,65 @@ def extract_text(path: str | os.PathLike[str], kind: str, limits: Limits) -> Ext
         "max_xlsx_cells": limits.max_xlsx_cells,
         "max_text_chars": limits.max_text_chars,
     }
-    # -I keeps PYTHON* variables and the current directory from changing what the child runs.
-    command = [sys.executable, "-I", os.path.abspath(__file__)]
+    return _extract_in_child(request, limits.timeout_s, path)
+
+
+_preload_lock = threading.Lock()
+_preloaded = False
+
+
+def _preload() -> None:
+    """Import the format libraries in this process once, so that forked children share them."""
+    global _preloaded
+    with _preload_lock:
+        if not _preloaded:
+            for name in _PRELOAD:
+                importlib.import_module(name)
+            _preloaded = True
+
+
+def _extract_in_child(request: dict[str, Any], timeout_s: float, path: object) -> Extraction:
+    """Run one request in a forked child; wait at most timeout_s for its answer."""
+    _preload()
+    read_end, write_end = os.pipe()
     try:
-        done = subprocess.run(
-            command,
-            input=json.dumps(request).encode("utf-8"),
-            capture_output=True,
-            timeout=limits.timeout_s,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        log.info("extraction of %s timed out after %s s", path, limits.timeout_s)
-        return _failed(REASON_TIMEOUT)
+        pid = os.fork()
     except OSError:
         log.exception("could not start the extraction child for %s", path)
+        os.close(read_end)
+        os.close(write_end)
         return _failed(REASON_CRASHED)
-    return _read_child_result(done, path)
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        _child_main(request, write_end)
+    os.close(write_end)
+    try:
+        payload = _read_until(read_end, time.monotonic() + timeout_s)
+    finally:
+        os.close(read_end)
+    if payload is None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        log.info("extraction of %s timed out after %s s", path, timeout_s)
+        return _failed(REASON_TIMEOUT)
+    _, status = os.waitpid(pid, 0)
+    return _read_child_result(payload or None, os.waitstatus_to_exitcode(status), path)
+
+
+def _read_until(fd: int, deadline: float) -> bytes | None:
+    """Everything written to the pipe until its writer closes it; None if the deadline passes."""
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _failed(reason: str) -> Extraction:
@@ -110,12 +158,11 @@ def _failed(reason: str) -> Extraction:
     return Extraction(text="", status="failed", reason=reason)
 
 
-def _read_child_result(done: subprocess.CompletedProcess[bytes], path: object) -> Extraction:
-    """Turn the child's exit status and output into an Extraction."""
-    stderr = done.stderr.decode("utf-8", "replace")[-_STDERR_LOG_CHARS:]
-    if done.returncode == 0:
+def _read_child_result(payload: bytes | None, exitcode: int | None, path: object) -> Extraction:
+    """Turn the child's answer, or how it died, into an Extraction."""
+    if payload is not None:
         try:
-            result = json.loads(done.stdout)
+            result = json.loads(payload)
             extraction = Extraction(
                 text=str(result["text"]),
                 status=result["status"],
@@ -124,17 +171,16 @@ def _read_child_result(done: subprocess.CompletedProcess[bytes], path: object) -
                 pages=result["pages"],
             )
         except (ValueError, KeyError, TypeError):
-            log.warning("extraction child gave unreadable output for %s: %s", path, stderr)
+            log.warning("extraction child gave unreadable output for %s", path)
             return _failed(REASON_CRASHED)
         if result.get("detail"):
             log.info("extraction of %s: %s (%s)", path, extraction.reason, result["detail"])
         return extraction
-    log.warning("extraction child for %s exited with %s: %s", path, done.returncode, stderr)
-    if _mentions_memory(stderr) or done.returncode == -9:
-        # -9 is SIGKILL, which on Linux is what the kernel's out-of-memory killer sends.
+    log.warning("extraction child for %s exited with %s", path, exitcode)
+    if exitcode == _KILLED:
         return _failed(REASON_MEMORY)
-    if done.returncode == -24:
-        # SIGXCPU: the CPU-time backstop fired before the wall-clock timeout.
+    if exitcode == _OUT_OF_CPU:
+        # The CPU-time backstop fired before the wall-clock timeout.
         return _failed(REASON_TIMEOUT)
     return _failed(REASON_CRASHED)
 
@@ -225,8 +271,25 @@ def _normalise(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8").strip()
 
 
+def _status_bytes(field: str) -> int:
+    """A size from /proc/self/status (VmSize, VmPeak) in bytes; 0 where there is none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(f"{field}:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+# The address space this child may reach: its size when forked plus the memory limit.
+_memory_cap = 0
+
+
 def _apply_limits(memory_mb: int, timeout_s: float) -> None:
     """Cap this process's address space and CPU time, and turn off core dumps."""
+    global _memory_cap
     try:
         import resource
     except ImportError:  # not on POSIX: rely on the parent's wall-clock timeout alone
@@ -238,7 +301,9 @@ def _apply_limits(memory_mb: int, timeout_s: float) -> None:
             value = min(value, hard)
         resource.setrlimit(which, (value, value))
 
-    cap(resource.RLIMIT_AS, memory_mb * MIB)
+    # A forked child starts as big as its parent: the limit is on what reading the file adds.
+    _memory_cap = _status_bytes("VmSize") + memory_mb * MIB
+    cap(resource.RLIMIT_AS, _memory_cap)
     # A backstop for a child whose parent died and can no longer kill it on time.
     cap(resource.RLIMIT_CPU, int(timeout_s) + 5)
     cap(resource.RLIMIT_CORE, 0)
@@ -267,7 +332,7 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         detail = (
             f"{type(exc).__name__}: {str(exc)[:300]} {str(getattr(exc, 'error_log', ''))[:300]}"
         )
-        if _mentions_memory(detail) or _near_memory_limit(int(request["memory_mb"])):
+        if _mentions_memory(detail) or _near_memory_limit():
             return _result(_failed(REASON_MEMORY), detail)
         return _result(_failed(damaged_reason(label)), detail)
 
@@ -279,16 +344,9 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     return _result(Extraction(text, "ok", partial, sink.truncated, pages))
 
 
-def _near_memory_limit(memory_mb: int) -> bool:
+def _near_memory_limit() -> bool:
     """Whether this process's peak address space came close to its cap (Linux only)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmPeak:"):
-                    return int(line.split()[1]) * 1024 >= memory_mb * MIB * 0.9
-    except (OSError, ValueError, IndexError):
-        pass
-    return False
+    return bool(_memory_cap) and _status_bytes("VmPeak") >= _memory_cap * 0.9
 
 
 def _result(extraction: Extraction, detail: str | None = None) -> dict[str, Any]:
@@ -586,20 +644,28 @@ _READERS = {
 }
 
 
-def _child_main() -> int:
-    """Serve one extraction request from stdin; write the result to stdout."""
-    request = json.loads(sys.stdin.buffer.read())
-    _apply_limits(int(request["memory_mb"]), float(request["timeout_s"]))
-    # Library chatter about odd files would only fill the parent's stderr buffer.
-    logging.disable(logging.CRITICAL)
-    import warnings
+def _child_main(request: dict[str, Any], fd: int) -> NoReturn:
+    """Serve one extraction request in this forked child, write the result to fd, and exit."""
+    code = 0
+    try:
+        for name in _RESET_SIGNALS:
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        _apply_limits(int(request["memory_mb"]), float(request["timeout_s"]))
+        # Library chatter about odd files would only fill the parent's log.
+        logging.disable(logging.CRITICAL)
+        import warnings
 
-    warnings.simplefilter("ignore")
-    result = _run(request)
-    sys.stdout.buffer.write(json.dumps(result, ensure_ascii=False).encode("utf-8"))
-    sys.stdout.buffer.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child_main())
+        warnings.simplefilter("ignore")
+        try:
+            result = _run(request)
+            payload = json.dumps(result, ensure_ascii=False).encode("utf-8")
+        except MemoryError:
+            payload = json.dumps(_result(_failed(REASON_MEMORY))).encode("utf-8")
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:  # noqa: BLE001 - the parent sees an empty answer and says "crashed"
+        code = 1
+    finally:
+        # No atexit handlers, no flushing of the parent's buffers, no database goodbyes.
+        os._exit(code)
