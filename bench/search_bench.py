@@ -137,7 +137,7 @@ def bench_whoosh(docs, qs, folder: Path, procs: int) -> dict:
     """Build through SearchIndex.rebuild, then time the search page's query function."""
     index = SearchIndex(folder / "whoosh")
     start = time.perf_counter()
-    index.rebuild(iter(docs), procs=procs, limitmb=256)
+    index.rebuild(iter(docs), procs=procs)
     build = time.perf_counter() - start
     segments = len(index.ix._segments())
     out = {"build": build, "size": folder_size(folder / "whoosh"), "segments": segments}

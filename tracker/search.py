@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 from whoosh import index as whoosh_index
 from whoosh import qparser, query, writing
 from whoosh.analysis import RegexTokenizer, StemmingAnalyzer
+from whoosh.codec import whoosh3
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.lang.porter import stem
@@ -46,6 +47,33 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def _remember_columns() -> None:
+    """Make Whoosh's per-document reader remember which columns a segment has.
+
+    Writing a segment looks up each posting's field length, and for a field with no length
+    column (the spelling words of `body` and `title`) Whoosh 2.7 asks the disk again every
+    time: one `stat` per posting, about 360,000 for 400 documents. Segment files never change
+    once written, so the answer is kept per reader. This shortens every index build and every
+    merge of small segments after an upload.
+    """
+    reader_class = whoosh3.W3PerDocReader
+    if getattr(reader_class, "_tracker_remembers_columns", False):
+        return
+    ask_disk = reader_class.has_column
+
+    def has_column(self: Any, fieldname: str) -> bool:
+        known = self.__dict__.setdefault("_tracker_columns", {})
+        if fieldname not in known:
+            known[fieldname] = ask_disk(self, fieldname)
+        return bool(known[fieldname])
+
+    reader_class.has_column = has_column
+    reader_class._tracker_remembers_columns = True
+
+
+_remember_columns()
 
 EXTENSION_KEY = "tracker.search"
 # Seconds a write waits for another process's writer before giving up (the default, 0, loses
@@ -61,6 +89,9 @@ FEW_RESULTS = 3
 # Rebuilds of at least this many records use several writer processes.
 PARALLEL_FROM = 1000
 DEFAULT_BATCH = 500
+# Memory each writer process may use for postings before it spills them to disk and has to
+# merge the runs back: at 256 MB a 5,000-document build spills, and takes 70 s, not 51 s.
+REBUILD_LIMIT_MB = 1024
 
 KIND_LABELS = {"document": "Document", "entry": "Self-assessment entry", "item": "IR item"}
 TYPE_LABELS = {
@@ -573,7 +604,7 @@ class SearchIndex:
         self,
         records: Iterable[dict[str, Any]],
         procs: int = 1,
-        limitmb: int = 256,
+        limitmb: int = REBUILD_LIMIT_MB,
         batch: int = DEFAULT_BATCH,
         progress: Callable[[int], None] | None = None,
     ) -> int:
