@@ -30,12 +30,19 @@ def strip_control_chars(text: str) -> str:
 
 @event.listens_for(OrmSession, "before_flush")
 def _clean_text_before_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
-    """Every string written by any session loses its control characters, on every database."""
+    """Every string written by any session loses its control characters, on every database.
+
+    Only values about to be written are looked at: all of a new row's, and the changed ones of
+    an existing row (reading an unchanged, expired attribute would reload the row).
+    """
     for obj in (*session.new, *session.dirty):
-        for attr in inspect(obj).mapper.column_attrs:
-            value = getattr(obj, attr.key, None)
+        state = inspect(obj)
+        columns = state.mapper.column_attrs
+        written = state.dict if obj in session.new else state.committed_state
+        for key in [k for k in written if k in columns]:
+            value = state.dict.get(key)
             if isinstance(value, str) and CONTROL_CHARS.search(value):
-                setattr(obj, attr.key, strip_control_chars(value))
+                setattr(obj, key, strip_control_chars(value))
 
 
 def make_engine(database_url: str) -> Engine:

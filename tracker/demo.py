@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask
 from sqlmodel import Session, select
 
-from . import ingest, samplefiles
+from . import samplefiles
 from .dashboard_file import ParsedDashboard, parse_dashboard
 from .models import ActionStatus, EntryStatus, EvidenceItem, EvidenceStatus, Role, User
 from .services import (
@@ -134,7 +134,7 @@ def _documents(
     actor: User,
 ) -> int:
     store = store_for(app)
-    limits = ingest.Limits(max_bytes=app.config["SETTINGS"].max_upload_bytes)
+    limits = app.config["SETTINGS"].upload_limits()
     count = 0
     with tempfile.TemporaryDirectory(prefix="demo-documents-") as tmp:
         folder = Path(tmp)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .ingest.limits import Limits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "dev-only-secret-change-me"
 ENV_PREFIX = "TRACKER_"
@@ -48,6 +50,10 @@ class Settings:
     def max_upload_bytes(self) -> int:
         """The largest upload accepted, in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+    def upload_limits(self) -> Limits:
+        """The ceilings every upload, import and text extraction is held to."""
+        return Limits(max_bytes=self.max_upload_bytes)
 
     @property
     def is_production(self) -> bool:

@@ -10,9 +10,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import select
 
-from .. import db, ingest
+from .. import db
 from ..models import User
-from ..search import count_records, index_for, iter_records
+from ..search import count_records, index_for, rebuild_from_database
 from ..services import DomainError, bulk_import, documents
 from ..storage import store_for
 
@@ -26,16 +26,13 @@ def reindex(procs: int | None, extract: bool) -> None:
     search_index = index_for(current_app)
     with db.session_scope(current_app) as session:
         if extract:
-            settings = current_app.config["SETTINGS"]
-            limits = ingest.Limits(max_bytes=settings.max_upload_bytes)
+            limits = current_app.config["SETTINGS"].upload_limits()
             read = documents.extract_pending(session, store_for(current_app), limits)
             session.commit()
             click.echo(f"Read the text of {read} file(s).")
         total = count_records(session)
-        if procs is None:
-            procs = 2 if total >= 1000 else 1
         with click.progressbar(length=total, label="Indexing", show_pos=True) as bar:
-            count = search_index.rebuild(iter_records(session), procs=procs, progress=bar.update)
+            count = rebuild_from_database(search_index, session, procs, bar.update)
     click.echo(f"Indexed {count} record(s).")
 
 
@@ -79,7 +76,7 @@ def import_docs(path: Path, email: str | None) -> None:
         job = bulk_import.create_job(session, path.name, plan, user)
         session.flush()
         job_id = job.id or 0
-    limits = ingest.Limits(max_bytes=settings.max_upload_bytes)
+    limits = settings.upload_limits()
     with click.progressbar(length=len(plan.files), label="Importing", show_pos=True) as bar:
         bulk_import.run_job(
             db.engine_for(app),

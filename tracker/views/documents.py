@@ -29,10 +29,6 @@ from ._helpers import arg, attach_error, page_number, settings
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 
-def _limits() -> ingest.Limits:
-    return ingest.Limits(max_bytes=settings().max_upload_bytes)
-
-
 def _item_choices(session: Any) -> list[SelectChoice]:
     return choices((i.id, f"IR {i.number}: {i.title}") for i in evidence.all_items(session))
 
@@ -78,7 +74,7 @@ def upload() -> Any:
                 [(f.filename or "", f.stream) for f in files],
                 form.items.data or [],
                 actor(),
-                _limits(),
+                settings().upload_limits(),
             )
             session.commit()
             update_index(session, documents=[o.document.id for o in outcomes if o.document])
@@ -155,7 +151,7 @@ def new_version(document_id: int) -> Any:
                     upload.stream,
                     form.note.data or "",
                     actor(),
-                    _limits(),
+                    settings().upload_limits(),
                 )
                 session.commit()
                 update_index(session, documents=[document_id])

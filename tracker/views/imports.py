@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
-from .. import db, ingest
+from .. import db
 from ..auth import actor, requires
 from ..db import get_session
 from ..search import index_for
@@ -35,7 +35,7 @@ def _start(job_id: int, path: Path) -> None:
     """Run the job in a background thread with its own session; the zip is removed at the end."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     engine, store, index = db.engine_for(app), store_for(app), index_for(app)
-    limits = ingest.Limits(max_bytes=settings().max_upload_bytes)
+    limits = settings().upload_limits()
 
     def work() -> None:
         try:
