@@ -2,8 +2,9 @@
 
 Usage: .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--workers 4] [--rate R]
 
-It builds a throwaway instance (SQLite unless DATABASE_URL is set) with the demo council,
-starts gunicorn on a free loopback port, signs every user in through the real form (CSRF on),
+It builds a throwaway instance (SQLite unless DATABASE_URL is set) with the demo council and
+an account per user (a third each assurance team, staff and directors), starts gunicorn on a
+free loopback port, signs every user in through the real form (CSRF on),
 then mixes page views, searches and uploads for the given time. It prints requests per second,
 p50/p95 per kind and errors, then checks that every uploaded document is in the database, on
 disk and in the search index (`flask check-index`).
@@ -224,16 +225,14 @@ def main() -> int:
         )
         flask = str(BIN / "flask")
         subprocess.run([flask, "init-db"], env=env, check=True, cwd=ROOT, capture_output=True)
-        logins = Path(tmp) / "logins.txt"
         subprocess.run(
-            [flask, "seed-demo", "--logins-file", str(logins)],
+            [flask, "seed-demo"],
             env=env,
             check=True,
             cwd=ROOT,
             capture_output=True,
         )
-        creds = [line.split()[1:3] for line in logins.read_text().splitlines()[1:] if line.strip()]
-        readers = [c for c in creds if c[0].startswith(("assurance", "staff", "director"))]
+        readers = make_users(env, users)
         port = free_port()
         server = subprocess.Popen(
             [
@@ -259,8 +258,7 @@ def main() -> int:
                 except OSError:
                     time.sleep(0.2)
             people = []
-            for n in range(users):
-                email, password = readers[n % len(readers)]
+            for email, password in readers:
                 # Only the assurance team may upload; others read and search.
                 person = User(port, email, password)
                 person.sign_in()
@@ -310,6 +308,33 @@ def main() -> int:
         print(f"uploads accepted: {len(uploaded)}; missing from database or disk: {missing}")
         print(f"check-index exit {check.returncode}: {check.stdout.strip().splitlines()[-1:]}")
         return 0 if not errors and not missing and check.returncode == 0 else 1
+
+
+def make_users(env: dict[str, str], count: int) -> list[tuple[str, str]]:
+    """One account per simulated person, as a council has: a third each team, staff, directors."""
+    code = (
+        "import secrets, sys\n"
+        "from tracker import create_app, db\n"
+        "from tracker.models import Role\n"
+        "from tracker.services.accounts import create_user\n"
+        "app = create_app()\n"
+        "roles = [Role.ASSURANCE, Role.STAFF, Role.DIRECTOR]\n"
+        "with db.session_scope(app) as s:\n"
+        "    for n in range(int(sys.argv[1])):\n"
+        "        role, password = roles[n % 3], secrets.token_urlsafe(12)\n"
+        "        email = f'{role.value}-{n}@load.example.gov.uk'\n"
+        "        create_user(s, email, f'Load user {n}', role, password)\n"
+        "        print(email, password)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(count)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [(line.split()[0], line.split()[1]) for line in done.stdout.splitlines() if line]
 
 
 def verify_uploads(env: dict[str, str], names: list[str]) -> int:

@@ -14,7 +14,7 @@ TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app from settings (or the environment); nothing else runs at import."""
-    from . import auth, cli, db, errors, search, security, storage, templating, views
+    from . import auth, cli, db, errors, pagecache, search, security, storage, templating, views
 
     settings = settings or Settings.from_env()
     settings.check()
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     search.init_app(app)
     auth.init_app(app)
     templating.init_app(app)
+    pagecache.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     views.register_blueprints(app)

@@ -31,7 +31,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-from . import migrate, models
+from . import changes, migrate, models
+from .models.stamps import ChangeStamp
 from .storage import SHA_PATTERN, EvidenceStore
 
 FORMAT = "cqc-assurance-tracker-backup"
@@ -101,8 +102,8 @@ class _Manifest:
 
 
 def tables() -> list[Table]:
-    """Every table of the tracker, parents before children."""
-    return list(SQLModel.metadata.sorted_tables)
+    """Every table of the tracker, parents before children (change tokens are not data)."""
+    return [t for t in SQLModel.metadata.sorted_tables if t.name != ChangeStamp.__tablename__]
 
 
 # --- backup -------------------------------------------------------------------------------
@@ -388,6 +389,8 @@ def restore_backup(
                             placed.append(sha)
             if conn.dialect.name == "postgresql":
                 _reset_sequences(conn)
+            # Nothing kept from before the restore may pass for current.
+            changes.stamp_all(conn)
     except BaseException:
         for sha in placed:
             store.delete(sha)

@@ -177,6 +177,14 @@ def trend_svg(summary: Any, chart_id: str = "chart", width: int = 640, height: i
     return svg_for(chart_data(summary), chart_id, width, height)
 
 
+def kept_trend_svg(summary: Any, chart_id: str = "chart") -> Markup:
+    """trend_svg drawn once per summary and chart id; summaries are remembered between requests."""
+    key = f"svg:{chart_id}"
+    if key not in summary.drawn:
+        summary.drawn[key] = trend_svg(summary, chart_id)
+    return summary.drawn[key]  # type: ignore[no-any-return]
+
+
 def svg_for(data: ChartData, chart_id: str, width: int = 640, height: int = 280) -> Markup:
     """Render chart data as an inline SVG element."""
     layout = _layout(data, width, height)

@@ -14,7 +14,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
-from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from . import (
+    changes,  # noqa: F401  (stamps every commit's tables for the caches)
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+)
 
 EXTENSION_KEY = "tracker.engine"
 

@@ -37,6 +37,8 @@ class Settings:
     csrf_enabled: bool = True
     password_hash_method: str = "scrypt"
     session_cookie_secure: bool = False
+    #: Rendered pages each worker keeps (per role and address) until their data changes; 0: none.
+    page_cache_entries: int = 400
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

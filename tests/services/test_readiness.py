@@ -271,6 +271,8 @@ def test_each_gap_rule(session, store, tmp_path: Path):
     ]
     assert found.counts["overdue_actions"] == 1
     assert found.total == 8 + 1 + 1 + 1 + len(found.measures_without_value) + 1 + 1
+    # The home page counts the same gaps in the database without loading them.
+    assert readiness.gap_total(session, TODAY) == found.total
 
 
 def test_text_gap_looks_only_at_the_current_version(session, store, tmp_path: Path):
@@ -305,6 +307,7 @@ def test_readiness_joins_coverage_scores_and_timeline(session):
     assert first.score.score.score == 3
     assert len(data.timeline) == len(TimelineKey)
     assert data.scoring.overall.total == 3
+    assert data.gap_total == readiness.gaps(session, TODAY).total
 
 
 def test_seed_demo_readiness_scores_all_nine_once(session):

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .. import db, migrate
+from .. import changes, db, migrate
 
 group = AppGroup("db", help="Database schema migrations.")
 
@@ -36,6 +36,17 @@ def stamp(revision: str) -> None:
     """Record REVISION as applied without running it (for a database built without migrations)."""
     migrate.stamp(db.engine_for(current_app), revision)
     click.echo(f"Database stamped at {revision}.")
+
+
+@group.command("mark-changed")
+def mark_changed() -> None:
+    """Mark every table changed, so kept pages and figures are built afresh.
+
+    Needed only after editing the database by hand: the app marks its own changes.
+    """
+    with db.engine_for(current_app).begin() as connection:
+        changes.stamp_all(connection)
+    click.echo("Every table marked changed; pages will be rendered afresh.")
 
 
 @group.command("revision")

@@ -448,4 +448,4 @@ class SiteText(SQLModel, table=True):
 
 
 # Tables for later areas live in their own modules; importing them here registers them.
-from . import exports, imports, measures, readiness  # noqa: E402,F401
+from . import exports, imports, measures, readiness, stamps  # noqa: E402,F401

@@ -24,6 +24,7 @@ from ..models import QualityStatement, User, utcnow
 from ..models.measures import Layer, Measure, MeasureValue, ToleranceKind
 from . import Conflict, Invalid, NotFound
 from .audit import apply_changes, record, snapshot
+from .remembered import remember
 
 MEASURE_FIELDS = (
     "code",
@@ -124,6 +125,8 @@ class MeasureSummary:
     previous: MeasureValue | None
     rating: Judgement
     progress: Judgement
+    #: Drawings of this summary by name (charts), kept as long as the summary is remembered.
+    drawn: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def statement_codes(self) -> list[str]:
@@ -271,10 +274,17 @@ def measure_summaries(
     """Every measure (or those of one quality statement) with latest value and judgements.
 
     Ordered as the committee dashboard: by strategy layer, plan outcome, then file order.
+    Summaries are remembered until a table they were read from changes; read them only.
     """
     filters = filters or MeasureFilters()
-    code = statement_code or filters.statement
-    found = [summarise(m) for m in _load(session, code)]
+    code = (statement_code or filters.statement or "").upper() or None
+    found = list(
+        remember(
+            session,
+            ("measure_summaries", code),
+            lambda s: tuple(summarise(m) for m in _load(s, code)),
+        )
+    )
     if filters.layer is not None:
         found = [s for s in found if s.measure.layer is filters.layer]
     if filters.rating is not None:

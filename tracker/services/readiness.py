@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -463,10 +464,8 @@ class Gaps:
         return sum(self.counts.values())
 
 
-def _current_versions(session: Session) -> Any:
+def _current_versions() -> Any:
     """Each document's newest version number, as a subquery."""
-    from sqlalchemy import func
-
     return (
         select(DocumentVersion.document_id, func.max(DocumentVersion.number).label("number"))
         .group_by(col(DocumentVersion.document_id))
@@ -474,52 +473,30 @@ def _current_versions(session: Session) -> Any:
     )
 
 
-def gaps(session: Session, today: date) -> Gaps:
-    """Find every gap in the evidence (see Gaps for the kinds)."""
-    found = Gaps()
+def _gap_queries(today: date) -> dict[str, Any]:
+    """The query behind each kind of gap held in the database, in the order the list shows."""
     approved = select(Entry.quality_statement_id).where(Entry.status == EntryStatus.APPROVED)
-    found.statements_without_approved = [
-        qs for qs in list_statements(session) if qs.id not in set(session.exec(approved))
-    ]
-    found.items_without_documents = list(
-        session.exec(
-            select(EvidenceItem)
-            .where(col(EvidenceItem.id).not_in(select(DocumentEvidenceLink.evidence_item_id)))
-            .order_by(col(EvidenceItem.number))
+    current = _current_versions()
+    return {
+        "statements_without_approved": select(QualityStatement)
+        .where(col(QualityStatement.id).not_in(approved))
+        .order_by(col(QualityStatement.position)),
+        "items_without_documents": select(EvidenceItem)
+        .where(col(EvidenceItem.id).not_in(select(DocumentEvidenceLink.evidence_item_id)))
+        .order_by(col(EvidenceItem.number)),
+        "documents_past_review": select(Document)
+        .where(col(Document.review_by) < today)
+        .order_by(col(Document.review_by), col(Document.title)),
+        "entries_with_citation_problems": select(Entry)
+        .where(
+            col(Entry.id).in_(select(Citation.entry_id).where(col(Citation.problem).is_not(None)))
         )
-    )
-    found.documents_past_review = list(
-        session.exec(
-            select(Document)
-            .where(col(Document.review_by) < today)
-            .order_by(col(Document.review_by), col(Document.title))
-        )
-    )
-    found.entries_with_citation_problems = list(
-        session.exec(
-            select(Entry)
-            .where(
-                col(Entry.id).in_(
-                    select(Citation.entry_id).where(col(Citation.problem).is_not(None))
-                )
-            )
-            .options(selectinload(Entry.quality_statement))  # type: ignore[arg-type]
-            .join(QualityStatement)
-            .order_by(col(QualityStatement.position), col(Entry.position))
-        )
-    )
-    found.measures_without_value = measures_without_value(session)
-    found.overdue_actions = list(
-        session.exec(
-            select(Action)
-            .where(col(Action.due_date) < today, Action.status != ActionStatus.COMPLETE)
-            .options(selectinload(Action.quality_statement))  # type: ignore[arg-type]
-            .order_by(col(Action.due_date), col(Action.id))
-        )
-    )
-    current = _current_versions(session)
-    rows = session.exec(
-        select(Document, StoredFile)
+        .join(QualityStatement)
+        .order_by(col(QualityStatement.position), col(Entry.position)),
+        "overdue_actions": select(Action)
+        .where(col(Action.due_date) < today, Action.status != ActionStatus.COMPLETE)
+        .order_by(col(Action.due_date), col(Action.id)),
+        "documents_without_text": select(Document, StoredFile)
         .join(DocumentVersion, col(DocumentVersion.document_id) == col(Document.id))
         .join(
             current,
@@ -528,10 +505,41 @@ def gaps(session: Session, today: date) -> Gaps:
         )
         .join(StoredFile, col(StoredFile.id) == col(DocumentVersion.stored_file_id))
         .where(StoredFile.text_status == TextStatus.MISSING)
-        .order_by(col(Document.title))
-    )
-    found.documents_without_text = [(doc, stored) for doc, stored in rows]
+        .order_by(col(Document.title)),
+    }
+
+
+#: What the gap list shows with each record.
+_GAP_LOADS = {
+    "statements_without_approved": selectinload(QualityStatement.theme),  # type: ignore[arg-type]
+    "entries_with_citation_problems": selectinload(Entry.quality_statement),  # type: ignore[arg-type]
+    "overdue_actions": selectinload(Action.quality_statement),  # type: ignore[arg-type]
+}
+
+
+def gaps(session: Session, today: date) -> Gaps:
+    """Find every gap in the evidence (see Gaps for the kinds)."""
+    found = Gaps(measures_without_value=measures_without_value(session))
+    for name, query in _gap_queries(today).items():
+        if name in _GAP_LOADS:
+            query = query.options(_GAP_LOADS[name])
+        rows = session.exec(query)
+        setattr(
+            found,
+            name,
+            [tuple(r) for r in rows] if name == "documents_without_text" else list(rows),
+        )
     return found
+
+
+def gap_total(session: Session, today: date) -> int:
+    """How many gaps there are, counted in the database (the home page shows only this)."""
+    counts = [
+        select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
+        for query in _gap_queries(today).values()
+    ]
+    in_database = sum(session.exec(select(*counts)).one())
+    return in_database + len(measures_without_value(session))
 
 
 # --- The readiness home page --------------------------------------------------------------
@@ -553,7 +561,8 @@ class Readiness:
     statements: list[StatementReadiness]
     scoring: Scoring
     timeline: list[KeyDate]
-    gaps: Gaps
+    #: How many gaps the gap list holds.
+    gap_total: int
 
 
 def readiness(session: Session, today: date) -> Readiness:
@@ -565,7 +574,7 @@ def readiness(session: Session, today: date) -> Readiness:
         StatementReadiness(row, score, judgements.get(row.statement.id or 0, {}))
         for row, score in zip(rows, scored.rows, strict=True)
     ]
-    return Readiness(statements, scored, timeline(session), gaps(session, today))
+    return Readiness(statements, scored, timeline(session), gap_total(session, today))
 
 
 # --- Demo ---------------------------------------------------------------------------------

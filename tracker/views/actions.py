@@ -13,6 +13,7 @@ from ..forms.assessment import ActionForm, ActionUpdateForm
 from ..forms.evidence import ConfirmForm
 from ..forms.fields import choices
 from ..models import ActionStatus
+from ..pagecache import kept_page
 from ..services import DomainError, actions, assessment, framework
 from ..services.audit import history
 from ..templating import today
@@ -73,6 +74,7 @@ def _filter_choices(session: Any) -> dict[str, Any]:
 
 @bp.route("/")
 @requires("view")
+@kept_page
 def index() -> Any:
     """The improvement plan with filters and a choice of order."""
     session = get_session()
@@ -87,6 +89,7 @@ def index() -> Any:
 
 @bp.route("/updates")
 @requires("view")
+@kept_page
 def updates() -> Any:
     """The update log: every progress note on the filtered actions, newest first."""
     session = get_session()
@@ -114,6 +117,7 @@ def download() -> Any:
 
 @bp.route("/<int:action_id>")
 @requires("view")
+@kept_page
 def show(action_id: int) -> Any:
     """One action with its progress updates."""
     session = get_session()

@@ -11,6 +11,7 @@ from ..db import get_session
 from ..forms.assessment import EntryForm, ForewordForm
 from ..forms.evidence import ConfirmForm
 from ..models import EntryStatus
+from ..pagecache import kept_page
 from ..search import update_index
 from ..services import DomainError, assessment, framework
 from ..services.audit import history
@@ -33,6 +34,7 @@ def _input(form: EntryForm) -> assessment.EntryInput:
 
 @bp.route("/")
 @requires("view")
+@kept_page
 def index() -> Any:
     """The whole self-assessment in document order."""
     session = get_session()
@@ -51,6 +53,7 @@ def index() -> Any:
 
 @bp.route("/entries/<int:entry_id>")
 @requires("view")
+@kept_page
 def show(entry_id: int) -> Any:
     """One entry in full with its citations, workflow and history."""
     session = get_session()

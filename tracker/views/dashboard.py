@@ -10,6 +10,7 @@ from ..auth import actor, requires
 from ..db import get_session
 from ..models import EntryStatus
 from ..models.readiness import EvidenceCategory
+from ..pagecache import kept_page
 from ..services import framework, readiness
 from ..services.accounts import can
 from ..services.coverage import category_matrix, item_matrix
@@ -20,6 +21,7 @@ bp = Blueprint("dashboard", __name__)
 
 @bp.route("/")
 @requires("view")
+@kept_page
 def home() -> Any:
     """How ready the council is (team and directors), or where to find evidence (staff)."""
     session = get_session()

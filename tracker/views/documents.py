@@ -20,6 +20,7 @@ from ..auth import actor, requires
 from ..db import get_session
 from ..forms.evidence import ConfirmForm, DocumentForm, UploadForm, VersionForm
 from ..forms.fields import SelectChoice, choices
+from ..pagecache import kept_page
 from ..search import update_index
 from ..services import DomainError, documents, evidence
 from ..services.audit import history
@@ -35,6 +36,7 @@ def _item_choices(session: Any) -> list[SelectChoice]:
 
 @bp.route("/")
 @requires("view")
+@kept_page
 def index() -> Any:
     """All documents, newest first, with filters."""
     session = get_session()
@@ -90,6 +92,7 @@ def upload() -> Any:
 
 @bp.route("/<int:document_id>")
 @requires("view")
+@kept_page
 def show(document_id: int) -> Any:
     """One document: metadata, where it is filed, every version."""
     session = get_session()

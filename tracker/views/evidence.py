@@ -11,6 +11,7 @@ from ..db import get_session
 from ..forms.evidence import ConfirmForm, ItemForm
 from ..forms.fields import choices
 from ..models import EvidenceStatus
+from ..pagecache import kept_page
 from ..search import update_index
 from ..services import DomainError, evidence, framework
 from ..services.audit import history
@@ -43,6 +44,7 @@ def _input(form: ItemForm) -> evidence.ItemInput:
 
 @bp.route("/")
 @requires("view")
+@kept_page
 def index() -> Any:
     """The IR item list, filtered by statement, status, owner or overdue."""
     session = get_session()
@@ -65,6 +67,7 @@ def index() -> Any:
 
 @bp.route("/<int:number>")
 @requires("view")
+@kept_page
 def show(number: int) -> Any:
     """One IR item with its documents, the entries that cite it and its statements."""
     session = get_session()

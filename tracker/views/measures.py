@@ -22,6 +22,7 @@ from ..forms.measures import (
 )
 from ..judgements import Aim, Progress, Rating, Unit
 from ..models.measures import Layer, ToleranceKind
+from ..pagecache import kept_page
 from ..services import DomainError, framework
 from ..services import measures as service
 from ..services.audit import history
@@ -42,6 +43,7 @@ def _enum(cls: Any, value: str | None) -> Any:
 
 @bp.route("/")
 @requires("view")
+@kept_page
 def index() -> Any:
     """The committee dashboard: measures by layer and plan outcome, with filters."""
     session = get_session()
@@ -62,12 +64,13 @@ def index() -> Any:
         layers=list(Layer),
         ratings=list(Rating),
         progresses=list(Progress),
-        chart=charts.trend_svg,
+        chart=charts.kept_trend_svg,
     )
 
 
 @bp.route("/<int:measure_id>")
 @requires("view")
+@kept_page
 def show(measure_id: int) -> Any:
     """One measure: judgements with their reasons, trend chart and every period's figures."""
     session = get_session()

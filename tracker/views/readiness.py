@@ -10,6 +10,7 @@ from ..auth import actor, requires
 from ..db import get_session
 from ..forms.readiness import CategoriesForm, ScoreForm, TimelineForm
 from ..models.readiness import EvidenceCategory, TimelineKey
+from ..pagecache import kept_page
 from ..services import DomainError, assessment, documents, framework, readiness
 from ..staleness import Staleness, reviewed_on, staleness
 from ..templating import today
@@ -38,6 +39,7 @@ def evidence_categories_of(record: Any) -> list[EvidenceCategory]:
 
 @bp.route("/gaps")
 @requires("review")
+@kept_page
 def gaps() -> Any:
     """Every gap in the evidence, each with a link to fix it."""
     return render_template("readiness/gaps.html", gaps=readiness.gaps(get_session(), today()))
@@ -45,6 +47,7 @@ def gaps() -> Any:
 
 @bp.route("/scores")
 @requires("review")
+@kept_page
 def scores() -> Any:
     """Current self-scores, the overall percentage and the indicative rating."""
     return render_template(

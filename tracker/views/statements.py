@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from ..auth import actor, requires
 from ..db import get_session
 from ..forms.assessment import StatementForm
+from ..pagecache import kept_page
 from ..services import framework
 from ..services.assessment import ref_codes
 from ..services.audit import history
@@ -21,6 +22,7 @@ bp = Blueprint("statements", __name__, url_prefix="/statements")
 
 @bp.route("/")
 @requires("view")
+@kept_page
 def index() -> Any:
     """The nine quality statements by theme."""
     session = get_session()
@@ -32,6 +34,7 @@ def index() -> Any:
 
 @bp.route("/<code>")
 @requires("view")
+@kept_page
 def show(code: str) -> Any:
     """Everything linked to one quality statement."""
     session = get_session()
