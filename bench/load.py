@@ -237,6 +237,8 @@ def main() -> int:
         server = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
+                "--config",
+                str(ROOT / "gunicorn.conf.py"),
                 "-w",
                 str(args.workers),
                 "-b",

@@ -95,3 +95,18 @@ def test_coverage_shows_thin_statements(session, store, tmp_path):
     assert "no approved entry" in rows["1A"].thin
     assert rows["4B"].thin[0] == "no IR items"
     assert len(rows) == 9
+
+
+def test_document_counts_per_item(session, store, tmp_path):
+    from tracker.models import Role
+
+    team = factories.user(session, Role.ASSURANCE)
+    filed = factories.item(session, 5)
+    busy = factories.item(session, 6)
+    empty = factories.item(session, 7)
+    factories.document(session, store, team, tmp_path, "Policy", [filed, busy])
+    factories.document(session, store, team, tmp_path, "Plan", [busy], filename="plan.pdf")
+    session.flush()
+    counts = evidence.document_counts(session)
+    assert counts == {filed.id: 1, busy.id: 2}
+    assert empty.id not in counts

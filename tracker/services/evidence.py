@@ -61,7 +61,6 @@ def list_items(
     """IR items in number order, filtered, one page at a time."""
     query = select(EvidenceItem).options(
         selectinload(EvidenceItem.statements),  # type: ignore[arg-type]
-        selectinload(EvidenceItem.documents),  # type: ignore[arg-type]
     )
     if filters.statement:
         query = query.where(

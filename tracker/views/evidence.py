@@ -55,9 +55,11 @@ def index() -> Any:
         owner=arg("owner"),
         overdue=arg("overdue") == "yes",
     )
+    page = evidence.list_items(session, filters, today(), page_number())
     return render_template(
         "evidence/index.html",
-        page=evidence.list_items(session, filters, today(), page_number()),
+        page=page,
+        documents=evidence.document_counts(session),
         filters=filters,
         statements=framework.list_statements(session),
         owners=evidence.owners(session),
