@@ -15,7 +15,6 @@ import argparse
 import cProfile
 import os
 import pstats
-import re
 import secrets
 import statistics
 import sys
@@ -24,9 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import PAGES, SEARCHES  # noqa: E402
-
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+from load import PAGES, SEARCHES, TOKEN  # noqa: E402
 
 
 def main() -> int:

@@ -130,6 +130,11 @@ def read_tokens(session: Session) -> dict[str, str]:
     return {name: token for name, token in rows}
 
 
+def unchanged(read: Iterable[tuple[str, str]], tokens: dict[str, str]) -> bool:
+    """Whether every (table, token) pair kept with a result is still current."""
+    return all(tokens.get(table, "") == token for table, token in read)
+
+
 @lru_cache(maxsize=4096)
 def _tables_in(statement: str) -> frozenset[str]:
     return frozenset(_WORD.findall(statement.lower())) & table_names()
@@ -139,9 +144,7 @@ def _tables_in(statement: str) -> frozenset[str]:
 def _note_read(
     _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
 ) -> None:
-    seen = _reading.get()
-    if seen is not None:
-        seen.update(_tables_in(statement))
+    note_read(_tables_in(statement))
 
 
 def note_read(tables: Iterable[str]) -> None:

@@ -31,7 +31,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from .auth import actor
-from .changes import read_tokens, tables_read
+from .changes import read_tokens, tables_read, unchanged
 from .db import get_session
 from .services.remembered import Kept
 from .templating import today
@@ -76,7 +76,7 @@ class PageStore:
             kept_key, read = json.loads(header)
         except (OSError, ValueError):
             return None
-        if kept_key != key or any(tokens.get(table, "") != token for table, token in read):
+        if kept_key != key or not unchanged(read, tokens):
             return None
         html = body.decode("utf-8")
         self.memory.put(key, {table for table, _ in read}, tokens, html)

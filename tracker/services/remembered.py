@@ -18,7 +18,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..changes import note_read, read_tokens, tables_read, wrote
+from ..changes import note_read, read_tokens, tables_read, unchanged, wrote
 
 T = TypeVar("T")
 
@@ -41,7 +41,7 @@ class Kept(Generic[T]):
             if found is None:
                 return None
             read, value = found
-            if any(tokens.get(table, "") != token for table, token in read):
+            if not unchanged(read, tokens):
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
@@ -57,9 +57,6 @@ class Kept(Generic[T]):
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 #: Figures kept per database.
